@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh -- install what building and testing dcgen needs, if it is missing.
+# Debian packages through apt-get (as root, or with sudo); moto from pip.
+# Safe to run again: it installs nothing when everything is present.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev
+libyaml-dev docker-registry skopeo apache2-utils curl python3 python3-pip"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing Debian packages:$missing"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto, boto3, botocore' 2>/dev/null; then
+	echo "deps: installing moto's server with pip (needs PyPI)"
+	python3 -m pip install --quiet 'moto[server]' boto3 ||
+		{ echo "deps: cannot install moto; run: pip install 'moto[server]'" >&2; exit 1; }
+fi

@@ -1,0 +1,149 @@
+/* main.c -- dcgen's command line: arguments, subcommands, printing, and the
+ * one place where errors become exit codes (0 ok, 1 upstream or runtime,
+ * 2 usage or configuration). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "front/generate.h"
+#include "providers/provider.h"
+#include "util/buf.h"
+#include "util/http.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "util/time.h"
+
+enum { EXIT_UPSTREAM = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"usage: dcgen [options] PATH\n"
+	"       dcgen generate [options] PATH\n"
+	"       dcgen --help | --version\n"
+	"\n"
+	"Writes short-lived registry credentials for a Docker client to PATH\n"
+	"(atomically, mode 0600). Everything else comes from the environment.\n"
+	"\n"
+	"options:\n"
+	"  -p, --provider NAME   the registry family (else DCGEN_PROVIDER, else detected)\n"
+	"  -f, --format FORMAT   config (Docker's config.json, default) or dockercfg\n"
+	"                        (legacy ~/.dockercfg); also DCGEN_FORMAT\n"
+	"  -v, --verbose         say more on stderr (requests, timings; never secrets)\n"
+	"  -q, --quiet           print errors only\n"
+	"  -h, --help            this help\n"
+	"  -V, --version         the version\n"
+	"\n"
+	"exit codes: 0 written, 1 upstream or runtime error, 2 usage or configuration error\n"
+	"\n"
+	"providers:\n";
+
+static void sink(enum dc_log_level level, const char *line)
+{
+	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
+
+	fprintf(stderr, "dcgen: %s%s\n", prefix[level], line);
+}
+
+static void usage(FILE *f)
+{
+	const dc_provider *const *p;
+
+	fputs(usage_text, f);
+	for (p = dc_providers; *p; p++)
+		fprintf(f, "  %-8s %s\n", (*p)->name, (*p)->summary);
+	fputs("\nSee README.md for every variable.\n", f);
+}
+
+/* Print the current error, redacted, and map the code to an exit status. */
+static int fail(int err)
+{
+	dc_buf line = DC_BUF_INIT;
+
+	dc_buf_init(&line, 0, DC_BUF_SECRET);
+	if (dc_buf_puts(&line, dc_error_last()) == 0) {
+		dc_log_redact(&line);
+		fprintf(stderr, "dcgen: error: %s\n", line.ptr);
+	} else {
+		fputs("dcgen: error: out of memory\n", stderr);
+	}
+	dc_buf_release(&line);
+	return err == DC_EUSAGE ? EXIT_USAGE : EXIT_UPSTREAM;
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "dcgen: error: %s%s%s; see 'dcgen --help'\n", what, arg ? " " : "", arg ? arg : "");
+	return EXIT_USAGE;
+}
+
+static int cmd_generate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "provider", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	dc_generate_opts o = { 0 };
+	dc_generate_result res;
+	dc_env env = DC_ENV_PROCESS;
+	enum dc_log_level level = DC_LOG_INFO;
+	char when[32];
+	int c, err;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:f:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o.provider = optarg; break;
+		case 'f': o.format = optarg; break;
+		case 'v': level = DC_LOG_DEBUG; break;
+		case 'q': level = DC_LOG_ERROR; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("dcgen %s\n", DCGEN_VERSION); return 0;
+		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
+		default: return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no output PATH given", NULL);
+	if (optind + 1 < argc)
+		return usage_error("one PATH only, but also got", argv[optind + 1]);
+	o.path = argv[optind];
+	dc_log_set_sink(sink, level);
+
+	if ((err = dc_generate(&res, &o, &env)) < 0)
+		return fail(err);
+	if (res.expires_at) {
+		dc_time_format(when, sizeof(when), res.expires_at);
+		dc_log_info("wrote %zu %s credential%s to '%s' (expires %s)", res.count, res.provider,
+			    res.count == 1 ? "" : "s", o.path, when);
+	} else {
+		dc_log_info("wrote %zu %s credential%s to '%s'", res.count, res.provider, res.count == 1 ? "" : "s",
+			    o.path);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	dc_secret_install_json_allocator();
+	if (argc >= 2 && !strcmp(argv[1], "generate"))
+		rc = cmd_generate(argc - 1, argv + 1);
+	else if (argc >= 2 && !strcmp(argv[1], "help"))
+		usage(stdout), rc = 0;
+	else if (argc >= 2 && !strcmp(argv[1], "version"))
+		printf("dcgen %s\n", DCGEN_VERSION), rc = 0;
+	else if (argc < 2) {
+		usage(stderr);
+		rc = EXIT_USAGE;
+	} else
+		rc = cmd_generate(argc, argv);
+	dc_http_cleanup();
+	dc_log_redact_clear();
+	return rc;
+}

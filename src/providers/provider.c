@@ -1,0 +1,59 @@
+/* provider.c -- the provider table and selection. */
+#include "providers/provider.h"
+
+#include <string.h>
+
+const dc_provider *const dc_providers[] = {
+	&dc_provider_ecr,
+	NULL,
+};
+
+static int by_name(const dc_provider **out, const char *name, const char *origin)
+{
+	const dc_provider *const *p;
+	dc_buf names = DC_BUF_INIT;
+
+	for (p = dc_providers; *p; p++) {
+		if (!strcmp((*p)->name, name)) {
+			*out = *p;
+			return 0;
+		}
+	}
+	for (p = dc_providers; *p; p++)
+		dc_buf_printf(&names, "%s%s", p == dc_providers ? "" : ", ", (*p)->name);
+	dc_error_set(DC_EUSAGE, "%s is '%s', not a provider; use one of: %s", origin, name, names.ptr);
+	dc_buf_release(&names);
+	return DC_EUSAGE;
+}
+
+int dc_provider_select(const dc_provider **out, const dc_env *env, const char *name)
+{
+	const dc_provider *const *p;
+	const dc_provider *found = NULL;
+	dc_buf names = DC_BUF_INIT, hints = DC_BUF_INIT;
+	int n = 0, err = 0;
+
+	if (name)
+		return by_name(out, name, "--provider");
+	if ((name = dc_env_get(env, "DCGEN_PROVIDER")) != NULL)
+		return by_name(out, name, "DCGEN_PROVIDER");
+	for (p = dc_providers; *p; p++) {
+		dc_buf_printf(&hints, "%s%s (%s)", p == dc_providers ? "" : ", ", (*p)->name, (*p)->variables);
+		if ((*p)->detect(env)) {
+			dc_buf_printf(&names, "%s%s", n ? ", " : "", (*p)->name);
+			found = *p;
+			n++;
+		}
+	}
+	if (n == 1)
+		*out = found;
+	else if (n == 0)
+		err = dc_error_set(DC_EUSAGE, "no provider's variables are set; set those of one: %s, or DCGEN_PROVIDER",
+				   hints.ptr);
+	else
+		err = dc_error_set(DC_EUSAGE, "the variables of several providers are set (%s); choose one with DCGEN_PROVIDER or --provider",
+				   names.ptr);
+	dc_buf_release(&names);
+	dc_buf_release(&hints);
+	return err;
+}

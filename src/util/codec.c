@@ -1,0 +1,112 @@
+/* codec.c -- see codec.h. */
+#include "util/codec.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dc_base64_encode(dc_buf *out, const void *data, size_t len)
+{
+	size_t need = 4 * ((len + 2) / 3);
+	size_t at = out->len;
+
+	if (len > (size_t)0x3fffffff || dc_buf_put(out, NULL, 0) < 0)
+		return dc_error_set(DC_ERR, "value too large to encode");
+	/* reserve room, then let OpenSSL write in place */
+	for (size_t i = 0; i < need; i++)
+		if (dc_buf_putc(out, '=') < 0)
+			return dc_error_set(DC_ERR, "out of memory");
+	EVP_EncodeBlock((unsigned char *)out->ptr + at, data, (int)len);
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
+static int b64char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+	       c == '/';
+}
+
+int dc_base64_decode(dc_buf *out, const char *text, size_t len)
+{
+	size_t i, pad = 0, at = out->len, need;
+	int n;
+
+	if (len % 4 || len > (size_t)0x3fffffff)
+		return dc_error_set(DC_ERR, "not valid base64");
+	/* EVP_DecodeBlock skips no garbage we want refused: check first */
+	for (i = 0; i < len; i++) {
+		if (text[i] == '=' && i >= len - 2) {
+			pad++;
+			continue;
+		}
+		if (pad || !b64char(text[i]))
+			return dc_error_set(DC_ERR, "not valid base64");
+	}
+	need = len / 4 * 3;
+	for (i = 0; i < need; i++)
+		if (dc_buf_putc(out, '\0') < 0)
+			return dc_error_set(DC_ERR, "out of memory");
+	n = EVP_DecodeBlock((unsigned char *)out->ptr + at, (const unsigned char *)text, (int)len);
+	if (n < 0 || (size_t)n != need)
+		return dc_error_set(DC_ERR, "not valid base64");
+	/* EVP_DecodeBlock counts padding as zero bytes */
+	out->len -= pad;
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
+static int put_entity(dc_buf *out, const char **pp, const char *end)
+{
+	static const struct { const char *name; char c; } named[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' },
+	};
+	const char *p = *pp;
+	size_t i;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		size_t n = strlen(named[i].name);
+
+		if ((size_t)(end - p) >= n && !strncmp(p, named[i].name, n)) {
+			*pp = p + n;
+			return dc_buf_putc(out, named[i].c);
+		}
+	}
+	if (end - p > 3 && p[1] == '#') {
+		char *stop;
+		long v = p[2] == 'x' ? strtol(p + 3, &stop, 16) : strtol(p + 2, &stop, 10);
+
+		if (stop < end && *stop == ';' && v > 0 && v < 128) {
+			*pp = stop + 1;
+			return dc_buf_putc(out, (char)v);
+		}
+	}
+	*pp = p + 1;
+	return dc_buf_putc(out, '&');
+}
+
+int dc_xml_text(dc_buf *out, const char *doc, const char *tag)
+{
+	dc_buf open = DC_BUF_INIT, close = DC_BUF_INIT;
+	const char *start, *end, *p;
+	int err = DC_ENOTFOUND;
+
+	if (dc_buf_printf(&open, "<%s>", tag) < 0 || dc_buf_printf(&close, "</%s>", tag) < 0) {
+		err = dc_error_set(DC_ERR, "out of memory");
+		goto done;
+	}
+	if (!(start = strstr(doc, open.ptr)))
+		goto done;
+	start += open.len;
+	if (!(end = strstr(start, close.ptr)))
+		goto done;
+	err = 0;
+	for (p = start; p < end && !err;)
+		err = *p == '&' ? put_entity(out, &p, end) : dc_buf_putc(out, *p++);
+	if (err)
+		err = dc_error_set(DC_ERR, "out of memory");
+done:
+	dc_buf_release(&open);
+	dc_buf_release(&close);
+	return err;
+}

@@ -1,0 +1,24 @@
+/* env.h -- reading configuration from an environment.
+ *
+ * Providers read variables through a dc_env so tests can hand them a made-up
+ * environment: `dc_env e = DC_ENV_PROCESS;` reads the process environment,
+ * `dc_env e = { vars };` reads a NULL-terminated "NAME=value" array.
+ * A variable set to the empty string counts as unset, as in the AWS SDKs.
+ */
+#ifndef DC_ENV_H
+#define DC_ENV_H
+
+typedef struct {
+	char *const *vars; /* NULL: the process environment */
+} dc_env;
+
+#define DC_ENV_PROCESS { 0 }
+
+/* Borrowed value, or NULL when unset or empty. */
+const char *dc_env_get(const dc_env *env, const char *name);
+/* The first of the names that is set (NULL-terminated list); *which gets its name. */
+const char *dc_env_first(const dc_env *env, const char **which, ...);
+/* Parse a whole decimal number in [min, max]; 0 or DC_EUSAGE (message names the variable). */
+int dc_env_long(long *out, const dc_env *env, const char *name, long dflt, long min, long max);
+
+#endif

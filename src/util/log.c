@@ -1,0 +1,105 @@
+/* log.c -- see log.h. */
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/secret.h"
+
+static dc_log_sink sink;
+static enum dc_log_level max_level = DC_LOG_WARN;
+static char **secrets;
+static size_t nsecrets;
+
+void dc_log_set_sink(dc_log_sink s, enum dc_log_level level)
+{
+	sink = s;
+	max_level = level;
+}
+
+int dc_log_enabled(enum dc_log_level level)
+{
+	return sink && level <= max_level;
+}
+
+int dc_log_redact_add(const char *secret)
+{
+	char **n;
+	size_t i;
+
+	if (!secret || strlen(secret) < 4)
+		return 0;
+	for (i = 0; i < nsecrets; i++)
+		if (!strcmp(secrets[i], secret))
+			return 0;
+	n = realloc(secrets, (nsecrets + 1) * sizeof(*n));
+	if (!n)
+		return DC_ERR;
+	secrets = n;
+	if (!(secrets[nsecrets] = strdup(secret)))
+		return DC_ERR;
+	nsecrets++;
+	return 0;
+}
+
+void dc_log_redact(dc_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < nsecrets; i++) {
+		size_t slen = strlen(secrets[i]);
+		char *hit;
+
+		/* "***" is never longer than a secret (>= 4), so edit in place */
+		while ((hit = strstr(b->ptr, secrets[i])) != NULL) {
+			size_t tail = b->len - (size_t)(hit - b->ptr) - slen;
+
+			memcpy(hit, "***", 3);
+			memmove(hit + 3, hit + slen, tail + 1);
+			b->len -= slen - 3;
+		}
+	}
+}
+
+void dc_log_redact_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < nsecrets; i++)
+		dc_secret_free(secrets[i]);
+	free(secrets);
+	secrets = NULL;
+	nsecrets = 0;
+}
+
+static void emit(enum dc_log_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	dc_buf b = DC_BUF_INIT;
+
+	if (!dc_log_enabled(level))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	dc_buf_init(&b, 0, DC_BUF_SECRET);
+	if (dc_buf_puts(&b, line) == 0) {
+		dc_log_redact(&b);
+		sink(level, b.ptr);
+	}
+	dc_secret_wipe(line, sizeof(line));
+	dc_buf_release(&b);
+}
+
+#define DEFINE_LOG(name, level)                  \
+	void name(const char *fmt, ...)          \
+	{                                        \
+		va_list ap;                      \
+		va_start(ap, fmt);               \
+		emit(level, fmt, ap);            \
+		va_end(ap);                      \
+	}
+
+DEFINE_LOG(dc_log_warn, DC_LOG_WARN)
+DEFINE_LOG(dc_log_info, DC_LOG_INFO)
+DEFINE_LOG(dc_log_debug, DC_LOG_DEBUG)

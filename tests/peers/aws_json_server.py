@@ -1,0 +1,223 @@
+"""A local stand-in for AWS's ECR and ECR Public token APIs, for what moto lacks.
+
+It verifies each request's SigV4 signature with botocore's own signer (the
+published algorithm, not our code) against the key pairs it was given, checks
+the JSON protocol headers, counts requests, and answers like ECR:
+
+  AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken   (service ecr)
+  SpencerFrontendService.GetAuthorizationToken                 (service ecr-public)
+
+Faults for tests come from a script: a list of behaviours taken one per request
+("ok", "500", "429", "throttle", "slow", "huge", "truncated", "notjson",
+"reset"); when the script runs out every request gets "ok".
+
+Run it in-process (AwsJsonServer(...).start()) or as a program:
+  python3 aws_json_server.py --port P --key AKID:SECRET [--script 500,ok] [--ready FILE]
+"""
+import argparse
+import base64
+import datetime
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+TARGETS = {
+    "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken": "ecr",
+    "SpencerFrontendService.GetAuthorizationToken": "ecr-public",
+}
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # clients that hang up on "huge" or "slow" replies are expected
+
+
+def parse_authorization(value):
+    """'AWS4-HMAC-SHA256 Credential=K/D/R/S/aws4_request, SignedHeaders=a;b, Signature=X'."""
+    algo, _, rest = value.partition(" ")
+    if algo != "AWS4-HMAC-SHA256":
+        raise ValueError("not AWS4-HMAC-SHA256")
+    parts = dict(p.strip().split("=", 1) for p in rest.split(","))
+    key_id, date, region, service, term = parts["Credential"].split("/")
+    if term != "aws4_request":
+        raise ValueError("bad credential scope")
+    return key_id, date, region, service, parts["SignedHeaders"].split(";"), parts["Signature"]
+
+
+class AwsJsonServer:
+    def __init__(self, keys, port=0, script=(), lifetime=43200, token_prefix="ecr-token",
+                 account="123456789012", slow_seconds=30):
+        self.keys = dict(keys)          # key id -> (secret, session token or None)
+        self.script = list(script)
+        self.lifetime = lifetime
+        self.token_prefix = token_prefix
+        self.account = account
+        self.slow_seconds = slow_seconds
+        self.requests = []              # (target, service, region, outcome)
+        self.lock = threading.Lock()
+        self.httpd = QuietServer(("127.0.0.1", port), self._handler())
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def token_for(self, registry):
+        return f"{self.token_prefix}-{registry}"
+
+    def start(self):
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @property
+    def count(self):
+        with self.lock:
+            return len(self.requests)
+
+    def _next(self):
+        with self.lock:
+            return self.script.pop(0) if self.script else "ok"
+
+    def verify(self, method, path, headers, body):
+        """None when the request is signed right, else the AWS error code."""
+        try:
+            key_id, date, region, service, signed, signature = parse_authorization(
+                headers.get("Authorization", ""))
+        except (ValueError, KeyError):
+            return "IncompleteSignature", None, None
+        if key_id not in self.keys:
+            return "UnrecognizedClientException", region, service
+        secret, token = self.keys[key_id]
+        if token is not None and headers.get("X-Amz-Security-Token") != token:
+            return "UnrecognizedClientException", region, service
+        if "x-amz-security-token" in (h.lower() for h in headers) and \
+                "x-amz-security-token" not in signed:
+            return "IncompleteSignature", region, service
+        amz_date = headers.get("X-Amz-Date", "")
+        try:
+            when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=datetime.timezone.utc)
+        except ValueError:
+            return "IncompleteSignature", region, service
+        if abs((datetime.datetime.now(datetime.timezone.utc) - when).total_seconds()) > 900 \
+                or amz_date[:8] != date:
+            return "InvalidSignatureException", region, service
+        lower = {k.lower(): v for k, v in headers.items()}
+        req = AWSRequest(method=method, url=f"http://{lower['host']}{path}", data=body,
+                         headers={h: lower[h] for h in signed if h in lower})
+        req.context["timestamp"] = amz_date
+        signer = SigV4Auth(Credentials(key_id, secret, token), service, region)
+        expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
+        if expected != signature:
+            return "InvalidSignatureException", region, service
+        return None, region, service
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def send(self, status, payload, truncate=False):
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if truncate:
+                    # half the promised body, then the connection closes
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                    return
+                self.wfile.write(data)
+
+            def error(self, status, code, message):
+                self.send(status, {"__type": code, "message": message})
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                target = self.headers.get("X-Amz-Target", "")
+                outcome = server._next()
+                err, region, service = server.verify("POST", self.path, self.headers, body)
+                with server.lock:
+                    server.requests.append((target, service, region, err or outcome))
+                if err:
+                    return self.error(400 if err != "InvalidSignatureException" else 403, err,
+                                      "the request signature or key was not accepted")
+                if TARGETS.get(target) != service:
+                    return self.error(400, "UnknownOperationException", f"{target} for {service}")
+                if self.headers.get("Content-Type") != "application/x-amz-json-1.1":
+                    return self.error(400, "SerializationException", "wrong content type")
+                try:
+                    req = json.loads(body or b"{}")
+                except ValueError:
+                    return self.error(400, "SerializationException", "body is not JSON")
+                if outcome == "500":
+                    return self.error(500, "ServerException", "try again")
+                if outcome == "429":
+                    return self.error(429, "TooManyRequestsException", "slow down")
+                if outcome == "throttle":
+                    return self.error(400, "ThrottlingException", "Rate exceeded")
+                if outcome == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.close_connection = True
+                    return
+                if outcome == "slow":
+                    time.sleep(server.slow_seconds)
+                if outcome == "notjson":
+                    return self.send(200, b"<html>proxy error page</html>")
+                if outcome == "huge":
+                    return self.send(200, b"{\"pad\": \"" + b"x" * (4 << 20) + b"\"}")
+                expires = time.time() + server.lifetime
+                if service == "ecr-public":
+                    data = {"authorizationToken": base64.b64encode(
+                        f"AWS:{server.token_for('public')}".encode()).decode(),
+                            "expiresAt": expires}
+                    payload = {"authorizationData": data}
+                else:
+                    ids = req.get("registryIds") or [server.account]
+                    payload = {"authorizationData": [{
+                        "authorizationToken": base64.b64encode(
+                            f"AWS:{server.token_for(i)}".encode()).decode(),
+                        "expiresAt": expires,
+                        "proxyEndpoint": f"https://{i}.dkr.ecr.{region}.amazonaws.com"}
+                        for i in ids]}
+                return self.send(200, payload, truncate=outcome == "truncated")
+
+        return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--key", action="append", required=True, help="KEYID:SECRET")
+    ap.add_argument("--script", default="")
+    ap.add_argument("--lifetime", type=int, default=43200)
+    ap.add_argument("--ready", help="write the port here once listening")
+    a = ap.parse_args()
+    keys = {k.split(":", 1)[0]: (k.split(":", 1)[1], None) for k in a.key}
+    s = AwsJsonServer(keys, a.port, [x for x in a.script.split(",") if x], a.lifetime)
+    if a.ready:
+        with open(a.ready + ".tmp", "w") as f:
+            f.write(str(s.port))
+        os.rename(a.ready + ".tmp", a.ready)
+    print(f"listening on {s.url}", file=sys.stderr, flush=True)
+    s.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
