@@ -75,7 +75,9 @@ int dc_aws_endpoint(dc_buf *out, const dc_env *env, const char *service_var, con
 	const char *url = dc_env_first(env, &which, service_var, "AWS_ENDPOINT_URL", (char *)NULL);
 
 	if (url) {
-		if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
+		const char *host = !strncmp(url, "https://", 8) ? url + 8 : !strncmp(url, "http://", 7) ? url + 7 : NULL;
+
+		if (!host || !*host || *host == '/')
 			return dc_error_set(DC_EUSAGE, "%s is '%s', not an http or https URL; set it to e.g. https://host:port",
 					    which, url);
 		if (dc_buf_puts(out, url) < 0)

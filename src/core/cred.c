@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/secret.h"
 
@@ -64,13 +65,17 @@ time_t dc_cred_list_expiry(const dc_cred_list *l)
 
 int dc_host_from_url(dc_buf *out, const char *url)
 {
-	const char *p = url, *end;
+	const char *p = url, *end, *at;
 
-	if (!strncmp(p, "https://", 8))
+	if (!strncasecmp(p, "https://", 8))
 		p += 8;
-	else if (!strncmp(p, "http://", 7))
+	else if (!strncasecmp(p, "http://", 7))
 		p += 7;
 	end = p + strcspn(p, "/?#");
+	/* never carry "user:password@" into a registry key */
+	for (at = p; at < end; at++)
+		if (*at == '@')
+			p = at + 1;
 	if (end == p)
 		return dc_error_set(DC_EUSAGE, "'%s' names no registry host", url);
 	if (dc_buf_put(out, p, (size_t)(end - p)) < 0)

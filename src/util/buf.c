@@ -94,25 +94,34 @@ int dc_buf_putc(dc_buf *b, char c)
 	return dc_buf_put(b, &c, 1);
 }
 
-int dc_buf_printf(dc_buf *b, const char *fmt, ...)
+int dc_buf_vprintf(dc_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list copy;
 	int n;
 
 	if (b->failed)
 		return DC_ERR;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
 	if (n < 0 || grow(b, (size_t)n) < 0) {
 		b->failed = 1;
 		return DC_ERR;
 	}
-	va_start(ap, fmt);
 	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
+}
+
+int dc_buf_printf(dc_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = dc_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 char *dc_buf_detach(dc_buf *b, size_t *len)

@@ -13,6 +13,7 @@
 #ifndef DC_BUF_H
 #define DC_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -41,6 +42,7 @@ int dc_buf_put(dc_buf *b, const void *data, size_t n);
 int dc_buf_puts(dc_buf *b, const char *s);
 int dc_buf_putc(dc_buf *b, char c);
 int dc_buf_printf(dc_buf *b, const char *fmt, ...) DC_PRINTF(2, 3);
+int dc_buf_vprintf(dc_buf *b, const char *fmt, va_list ap) DC_PRINTF(2, 0);
 
 static inline int dc_buf_failed(const dc_buf *b) { return b->failed; }
 

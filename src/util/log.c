@@ -38,8 +38,15 @@ int dc_log_redact_add(const char *secret)
 	if (!n)
 		return DC_ERR;
 	secrets = n;
-	if (!(secrets[nsecrets] = strdup(secret)))
+	/* keep the longest first: a secret that contains another must be
+	 * replaced whole before the shorter one can break it up */
+	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < strlen(secret); i--)
+		;
+	memmove(secrets + i + 1, secrets + i, (nsecrets - i) * sizeof(*secrets));
+	if (!(secrets[i] = strdup(secret))) {
+		memmove(secrets + i, secrets + i + 1, (nsecrets - i) * sizeof(*secrets));
 		return DC_ERR;
+	}
 	nsecrets++;
 	return 0;
 }
@@ -76,18 +83,21 @@ void dc_log_redact_clear(void)
 
 static void emit(enum dc_log_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
 	dc_buf b = DC_BUF_INIT;
 
 	if (!dc_log_enabled(level))
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	/* the whole line first, redacted, and only then cut: cutting first
+	 * could leave the start of a secret that no longer matches */
 	dc_buf_init(&b, 0, DC_BUF_SECRET);
-	if (dc_buf_puts(&b, line) == 0) {
+	if (dc_buf_vprintf(&b, fmt, ap) == 0) {
 		dc_log_redact(&b);
+		if (b.len > 1024) {
+			b.ptr[1024] = '\0';
+			b.len = 1024;
+		}
 		sink(level, b.ptr);
 	}
-	dc_secret_wipe(line, sizeof(line));
 	dc_buf_release(&b);
 }
 

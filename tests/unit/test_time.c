@@ -1,0 +1,115 @@
+/* test_time.c -- util/time: ISO 8601 in UTC, and the pinned clock. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "t.h"
+#include "util/time.h"
+
+#define T_2026_11_28_NOON ((time_t)1795867200) /* date -u -d 2026-11-28T12:00:00Z +%s */
+
+static void test_parse(void)
+{
+	time_t t = 0;
+
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, "2026-11-28T12:00:00Z"), 0);
+	CHECK_EQ_INT(t, T_2026_11_28_NOON);
+	t = 0;
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, "2026-11-28T12:00:00.123Z"), 0);
+	CHECK_EQ_INT(t, T_2026_11_28_NOON);
+	t = 0;
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, "2026-11-28T12:00:59.999999Z"), 0);
+	CHECK_EQ_INT(t, T_2026_11_28_NOON + 59);
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, "1970-01-01T00:00:00Z"), 0);
+	CHECK_EQ_INT(t, 0);
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, "2024-02-29T23:59:59Z"), 0);
+	CHECK_EQ_INT(t, 1709251199);
+}
+
+/* The local time zone plays no part. */
+static void test_parse_ignores_tz(void)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+	time_t t = 0;
+
+	setenv("TZ", "XYZ-5", 1); /* POSIX form: five hours east, no tzdata needed */
+	tzset();
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, "2026-11-28T12:00:00Z"), 0);
+	CHECK_EQ_INT(t, T_2026_11_28_NOON);
+	{
+		char out[32];
+
+		dc_time_format(out, sizeof(out), T_2026_11_28_NOON);
+		CHECK_EQ_STR(out, "2026-11-28T12:00:00Z");
+	}
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
+static void test_parse_rejects(void)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage",
+		"2026-11-28",
+		"2026-11-28T12:00:00",      /* no zone: it would be local time */
+		"2026-11-28T12:00:00+01:00", /* not UTC */
+		"2026-11-28T12:00:00Zjunk",
+		"2026-11-28T12:00:00Z ",
+		"2026-11-28 12:00:00Z",
+		"2026-13-28T12:00:00Z",
+		"2026-11-28T25:00:00Z",
+		"2026-11-28T12:00:00.12x3Z",
+		"12:00:00",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		time_t t = 42;
+
+		if (!CHECK_EQ_INT(dc_time_parse_iso8601(&t, bad[i]), DC_ERR))
+			fprintf(stderr, "  accepted '%s'\n", bad[i]);
+		CHECK_EQ_INT(t, 42); /* untouched on error */
+	}
+}
+
+static void test_format(void)
+{
+	char out[32];
+	time_t t = 0;
+
+	dc_time_format(out, sizeof(out), T_2026_11_28_NOON);
+	CHECK_EQ_STR(out, "2026-11-28T12:00:00Z");
+	dc_time_format(out, sizeof(out), 0);
+	CHECK_EQ_STR(out, "1970-01-01T00:00:00Z");
+	dc_time_format(out, 21, 1709251199);
+	CHECK_EQ_STR(out, "2024-02-29T23:59:59Z");
+	/* round trip */
+	dc_time_format(out, sizeof(out), T_2026_11_28_NOON + 3601);
+	CHECK_EQ_INT(dc_time_parse_iso8601(&t, out), 0);
+	CHECK_EQ_INT(t, T_2026_11_28_NOON + 3601);
+}
+
+static void test_pinned_now(void)
+{
+	time_t real = time(NULL);
+
+	dc_time_set_now(T_2026_11_28_NOON);
+	CHECK_EQ_INT(dc_time_now(), T_2026_11_28_NOON);
+	dc_time_set_now(0);
+	CHECK(dc_time_now() >= real && dc_time_now() <= real + 5);
+}
+
+int main(void)
+{
+	T_RUN(test_parse);
+	T_RUN(test_parse_ignores_tz);
+	T_RUN(test_parse_rejects);
+	T_RUN(test_format);
+	T_RUN(test_pinned_now);
+	return t_done();
+}
