@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cache.h"
 #include "front/generate.h"
 #include "providers/provider.h"
 #include "util/buf.h"
+#include "util/env.h"
 #include "util/http.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -19,6 +21,7 @@ enum { EXIT_UPSTREAM = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
 	"usage: dcgen [options] PATH\n"
 	"       dcgen generate [options] PATH\n"
+	"       dcgen cache list|purge [--expired] [--cache-dir DIR]\n"
 	"       dcgen --help | --version\n"
 	"\n"
 	"Writes short-lived registry credentials for a Docker client to PATH\n"
@@ -28,6 +31,7 @@ static const char usage_text[] =
 	"  -p, --provider NAME   the registry family (else DCGEN_PROVIDER, else detected)\n"
 	"  -f, --format FORMAT   config (Docker's config.json, default) or dockercfg\n"
 	"                        (legacy ~/.dockercfg); also DCGEN_FORMAT\n"
+	"  -c, --cache-dir DIR   share tokens through a cache directory (DCGEN_CACHE_DIR)\n"
 	"  -v, --verbose         say more on stderr (requests, timings; never secrets)\n"
 	"  -q, --quiet           print errors only\n"
 	"  -h, --help            this help\n"
@@ -81,6 +85,7 @@ static int cmd_generate(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "provider", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "cache-dir", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -95,10 +100,11 @@ static int cmd_generate(int argc, char **argv)
 	int c, err;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:f:vqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:f:c:vqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o.provider = optarg; break;
 		case 'f': o.format = optarg; break;
+		case 'c': o.cache_dir = optarg; break;
 		case 'v': level = DC_LOG_DEBUG; break;
 		case 'q': level = DC_LOG_ERROR; break;
 		case 'h': usage(stdout); return 0;
@@ -118,13 +124,66 @@ static int cmd_generate(int argc, char **argv)
 		return fail(err);
 	if (res.expires_at) {
 		dc_time_format(when, sizeof(when), res.expires_at);
-		dc_log_info("wrote %zu %s credential%s to '%s' (expires %s)", res.count, res.provider,
-			    res.count == 1 ? "" : "s", o.path, when);
+		dc_log_info("wrote %zu %s credential%s from %s to '%s' (expires %s)", res.count, res.provider,
+			    res.count == 1 ? "" : "s", res.source, o.path, when);
 	} else {
-		dc_log_info("wrote %zu %s credential%s to '%s'", res.count, res.provider, res.count == 1 ? "" : "s",
-			    o.path);
+		dc_log_info("wrote %zu %s credential%s from %s to '%s'", res.count, res.provider,
+			    res.count == 1 ? "" : "s", res.source, o.path);
 	}
 	return 0;
+}
+
+static int print_entry(const dc_cache_info *e, void *ctx)
+{
+	char when[32];
+
+	(void)ctx;
+	dc_time_format(when, sizeof(when), e->expires_at);
+	printf("%s  %-7s %s  %-7s %s\n", e->id, e->provider, when,
+	       e->expires_at <= dc_time_now() ? "expired" : e->fresh ? "fresh" : "refresh", e->hosts);
+	return 0;
+}
+
+static int cmd_cache(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "cache-dir", required_argument, NULL, 'c' },
+		{ "expired", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	dc_cache cache = DC_CACHE_INIT;
+	dc_env env = DC_ENV_PROCESS;
+	const char *dir = NULL, *verb;
+	int c, err, expired = 0;
+	size_t removed = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:eh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': dir = optarg; break;
+		case 'e': expired = 1; break;
+		case 'h': usage(stdout); return 0;
+		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
+		default: return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc || (strcmp(argv[optind], "list") && strcmp(argv[optind], "purge")))
+		return usage_error("say 'dcgen cache list' or 'dcgen cache purge [--expired]'", NULL);
+	verb = argv[optind];
+	if (expired && strcmp(verb, "purge"))
+		return usage_error("--expired goes with 'purge'", NULL);
+	if (!dir && !(dir = dc_env_get(&env, "DCGEN_CACHE_DIR")))
+		return usage_error("no cache directory: set DCGEN_CACHE_DIR or pass --cache-dir", NULL);
+	dc_log_set_sink(sink, DC_LOG_INFO);
+	if ((err = dc_cache_open(&cache, dir, &env, 0)) < 0)
+		return fail(err);
+	if (!strcmp(verb, "list"))
+		err = dc_cache_list(&cache, print_entry, NULL);
+	else if ((err = dc_cache_purge(&cache, expired, &removed)) == 0)
+		dc_log_info("removed %zu file%s from '%s'", removed, removed == 1 ? "" : "s", dir);
+	dc_cache_close(&cache);
+	return err < 0 ? fail(err) : 0;
 }
 
 int main(int argc, char **argv)
@@ -134,6 +193,8 @@ int main(int argc, char **argv)
 	dc_secret_install_json_allocator();
 	if (argc >= 2 && !strcmp(argv[1], "generate"))
 		rc = cmd_generate(argc - 1, argv + 1);
+	else if (argc >= 2 && !strcmp(argv[1], "cache"))
+		rc = cmd_cache(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "help"))
 		usage(stdout), rc = 0;
 	else if (argc >= 2 && !strcmp(argv[1], "version"))

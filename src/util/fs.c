@@ -2,10 +2,13 @@
 #include "util/fs.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,5 +122,152 @@ done:
 		unlink(tmp.ptr);
 	dc_buf_release(&dir);
 	dc_buf_release(&tmp);
+	return err;
+}
+
+static int check_dir(const char *dir, const char *what)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return dc_error_set(DC_EUSAGE, "cannot use %s '%s': %s", what, dir, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return dc_error_set(DC_EUSAGE, "refusing %s '%s': it is a symlink; point it at a real directory", what, dir);
+	if (!S_ISDIR(st.st_mode))
+		return dc_error_set(DC_EUSAGE, "refusing %s '%s': not a directory", what, dir);
+	if (st.st_uid != geteuid())
+		return dc_error_set(DC_EUSAGE, "refusing %s '%s': owned by uid %u, not by this user (uid %u); use a directory of your own",
+				    what, dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return dc_error_set(DC_EUSAGE, "refusing %s '%s': writable by group or others (mode %03o); chmod 700 it",
+				    what, dir, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int dc_fs_secure_dir(const char *dir, const char *what)
+{
+	dc_buf path = DC_BUF_INIT;
+	size_t i;
+	int err = 0;
+
+	if (!*dir)
+		return dc_error_set(DC_EUSAGE, "%s is empty; give a directory", what);
+	if (dc_buf_puts(&path, dir) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
+	/* create missing components, each 0700; existing parents are left alone */
+	for (i = 1; i <= path.len && !err; i++) {
+		if (path.ptr[i] != '/' && path.ptr[i] != '\0')
+			continue;
+		path.ptr[i] = '\0';
+		if (mkdir(path.ptr, 0700) < 0 && errno != EEXIST)
+			err = dc_error_set(DC_EUSAGE, "cannot create %s '%s': %s", what, path.ptr, strerror(errno));
+		if (i < path.len)
+			path.ptr[i] = '/';
+	}
+	dc_buf_release(&path);
+	return err ? err : check_dir(dir, what);
+}
+
+int dc_fs_read(dc_buf *out, const char *path, size_t max)
+{
+	struct stat st;
+	char chunk[4096];
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return DC_ENOTFOUND;
+		return dc_error_set(DC_ERR, "cannot read '%s': %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = dc_error_set(DC_ERR, "cannot read '%s': not a regular file", path);
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = dc_error_set(DC_ERR, "cannot read '%s': %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > max || dc_buf_put(out, chunk, (size_t)n) < 0) {
+			err = dc_error_set(DC_ERR, "'%s' is larger than %zu bytes", path, max);
+			break;
+		}
+	}
+done:
+	close(fd);
+	return err;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int dc_fs_lock(int *fd, const char *path, long timeout_ms)
+{
+	long start = mono_ms();
+	unsigned int spin = 0;
+	int f;
+
+	*fd = -1;
+	f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f < 0)
+		return dc_error_set(DC_ERR, "cannot open lock file '%s': %s", path, strerror(errno));
+	while (flock(f, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts;
+
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			close(f);
+			return dc_error_set(DC_ERR, "cannot lock '%s': %s", path, strerror(errno));
+		}
+		if (mono_ms() - start >= timeout_ms) {
+			close(f);
+			return dc_error_set(DC_ERR, "waited %ld s for another dcgen holding '%s'; raise DCGEN_CACHE_WAIT or check for a stuck process",
+					    timeout_ms / 1000, path);
+		}
+		/* 5..20 ms, varied so many waiters do not wake in step */
+		ts.tv_sec = 0;
+		ts.tv_nsec = (5 + (long)((spin++ * 7 + (unsigned)getpid()) % 16)) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	*fd = f;
+	return 0;
+}
+
+void dc_fs_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the last descriptor releases the flock */
+}
+
+int dc_fs_remove(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return dc_error_set(DC_ERR, "cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int dc_fs_list(const char *dir, int (*fn)(const char *name, void *ctx), void *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int err = 0;
+
+	if (!d)
+		return dc_error_set(DC_ERR, "cannot list '%s': %s", dir, strerror(errno));
+	while (!err && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			err = fn(e->d_name, ctx);
+	closedir(d);
 	return err;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 
 int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
@@ -21,5 +22,29 @@ int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
  * dc_fs_write_atomic: its directory exists and is writable, and `path` is
  * not a directory. DC_EUSAGE with the reason otherwise. */
 int dc_fs_check_writable(const char *path) DC_MUST_USE;
+
+/* Make sure `dir` is a private directory: create it (and missing parents)
+ * with mode 0700 if absent; refuse (DC_EUSAGE, naming `what` and the reason)
+ * a symlink, a non-directory, one owned by another user, or one writable by
+ * group or others. */
+int dc_fs_secure_dir(const char *dir, const char *what) DC_MUST_USE;
+
+/* Read a whole regular file without following a symlink. DC_ENOTFOUND (no
+ * message) when absent; DC_ERR when unreadable or larger than `max`. */
+int dc_fs_read(dc_buf *out, const char *path, size_t max) DC_MUST_USE;
+
+/* Take an exclusive flock on `path` (created 0600, never through a symlink),
+ * waiting at most `timeout_ms`. On success *fd holds the lock until
+ * dc_fs_unlock; the kernel drops it if the process dies. DC_ERR on timeout
+ * (message says so). */
+int dc_fs_lock(int *fd, const char *path, long timeout_ms) DC_MUST_USE;
+void dc_fs_unlock(int fd);
+
+/* Remove a file; 0 also when it was already gone. */
+int dc_fs_remove(const char *path) DC_MUST_USE;
+
+/* Call `fn` for each entry name in `dir` (not "." or ".."); stops at the
+ * first negative return and passes it up. */
+int dc_fs_list(const char *dir, int (*fn)(const char *name, void *ctx), void *ctx) DC_MUST_USE;
 
 #endif

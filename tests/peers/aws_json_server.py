@@ -19,6 +19,7 @@ import base64
 import datetime
 import json
 import os
+import random
 import socket
 import sys
 import threading
@@ -54,13 +55,14 @@ def parse_authorization(value):
 
 class AwsJsonServer:
     def __init__(self, keys, port=0, script=(), lifetime=43200, token_prefix="ecr-token",
-                 account="123456789012", slow_seconds=30):
+                 account="123456789012", slow_seconds=30, delay=(0, 0)):
         self.keys = dict(keys)          # key id -> (secret, session token or None)
         self.script = list(script)
         self.lifetime = lifetime
         self.token_prefix = token_prefix
         self.account = account
         self.slow_seconds = slow_seconds
+        self.delay = delay              # (min, max) seconds before every answer
         self.requests = []              # (target, service, region, outcome)
         self.lock = threading.Lock()
         self.httpd = QuietServer(("127.0.0.1", port), self._handler())
@@ -151,6 +153,8 @@ class AwsJsonServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 target = self.headers.get("X-Amz-Target", "")
                 outcome = server._next()
+                if server.delay[1] > 0:
+                    time.sleep(random.uniform(*server.delay))
                 err, region, service = server.verify("POST", self.path, self.headers, body)
                 with server.lock:
                     server.requests.append((target, service, region, err or outcome))
