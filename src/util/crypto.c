@@ -1,61 +1,114 @@
-/* crypto.c -- see crypto.h. */
+/* crypto.c -- see crypto.h for why this uses OpenSSL's provider-free API. */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_* and AES_*: deprecated, not gone */
 #include "util/crypto.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
+#include <openssl/aes.h>
+#include <openssl/crypto.h>
+#include <openssl/modes.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <string.h>
+
+enum { BLOCK = 64 }; /* SHA-256 block size */
+
+/* HMAC-SHA256 (RFC 2104) of the concatenation a || b || c. */
+static void hmac(unsigned char out[SHA256_DIGEST_LENGTH], const void *key, size_t key_len, const void *a,
+		 size_t a_len, const void *b, size_t b_len, const void *c, size_t c_len)
+{
+	unsigned char k[BLOCK], pad[BLOCK], inner[SHA256_DIGEST_LENGTH];
+	SHA256_CTX ctx;
+	size_t i;
+
+	memset(k, 0, sizeof(k));
+	if (key_len > BLOCK) {
+		SHA256_Init(&ctx); /* not SHA256(): in OpenSSL 3 that goes through EVP */
+		SHA256_Update(&ctx, key, key_len);
+		SHA256_Final(k, &ctx);
+	} else if (key_len)
+		memcpy(k, key, key_len);
+	for (i = 0; i < BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256_Init(&ctx);
+	SHA256_Update(&ctx, pad, BLOCK);
+	SHA256_Update(&ctx, a, a_len);
+	SHA256_Update(&ctx, b, b_len);
+	SHA256_Update(&ctx, c, c_len);
+	SHA256_Final(inner, &ctx);
+	for (i = 0; i < BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256_Init(&ctx);
+	SHA256_Update(&ctx, pad, BLOCK);
+	SHA256_Update(&ctx, inner, sizeof(inner));
+	SHA256_Final(out, &ctx);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	OPENSSL_cleanse(&ctx, sizeof(ctx));
+}
 
 int dc_hkdf(unsigned char *out, size_t n, const void *ikm, size_t ikm_len, const char *salt,
 	    const char *info)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM params[5];
-	int err = DC_ERR;
+	unsigned char prk[SHA256_DIGEST_LENGTH], t[SHA256_DIGEST_LENGTH];
+	size_t done = 0, t_len = 0;
+	unsigned char i;
 
-	if (!ctx)
-		goto done;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, strlen(salt));
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(ctx, out, n, params) == 1)
-		err = 0;
-done:
-	EVP_KDF_CTX_free(ctx);
-	EVP_KDF_free(kdf);
-	return err < 0 ? dc_error_set(DC_ERR, "HKDF failed in OpenSSL") : 0;
+	if (n > 255 * SHA256_DIGEST_LENGTH)
+		return dc_error_set(DC_ERR, "HKDF output too long");
+	/* extract: PRK = HMAC(salt, IKM); expand: T(i) = HMAC(PRK, T(i-1) || info || i) */
+	hmac(prk, salt, strlen(salt), ikm, ikm_len, NULL, 0, NULL, 0);
+	for (i = 1; done < n; i++) {
+		size_t take;
+
+		hmac(t, prk, sizeof(prk), t, t_len, info, strlen(info), &i, 1);
+		t_len = sizeof(t);
+		take = n - done < t_len ? n - done : t_len;
+		memcpy(out + done, t, take);
+		done += take;
+	}
+	OPENSSL_cleanse(prk, sizeof(prk));
+	OPENSSL_cleanse(t, sizeof(t));
+	return 0;
+}
+
+/* A GCM context over AES-256 with `key`; NULL on failure. *ks must outlive it. */
+static GCM128_CONTEXT *gcm_new(AES_KEY *ks, const unsigned char key[DC_AEAD_KEY], const unsigned char *nonce)
+{
+	GCM128_CONTEXT *g;
+
+	if (AES_set_encrypt_key(key, 256, ks) != 0)
+		return NULL;
+	if ((g = CRYPTO_gcm128_new(ks, (block128_f)AES_encrypt)) != NULL)
+		CRYPTO_gcm128_setiv(g, nonce, DC_AEAD_NONCE);
+	return g;
 }
 
 int dc_aead_seal(dc_buf *out, const unsigned char key[DC_AEAD_KEY], const void *aad, size_t aad_len,
 		 const void *plain, size_t plain_len)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	unsigned char nonce[DC_AEAD_NONCE], tag[DC_AEAD_TAG], *ct = NULL;
-	size_t at = out->len;
-	int len, err = DC_ERR;
+	unsigned char nonce[DC_AEAD_NONCE];
+	GCM128_CONTEXT *g = NULL;
+	AES_KEY ks;
+	size_t at = out->len, i;
+	unsigned char *ct;
+	int err = DC_ERR;
 
-	if (!ctx || plain_len > (1u << 30) || RAND_bytes(nonce, sizeof(nonce)) != 1)
+	if (plain_len > (1u << 30) || RAND_bytes(nonce, sizeof(nonce)) != 1)
 		goto done;
-	if (dc_buf_put(out, nonce, sizeof(nonce)) < 0 || dc_buf_put(out, NULL, 0) < 0)
+	if (dc_buf_put(out, nonce, sizeof(nonce)) < 0)
 		goto done;
-	for (size_t i = 0; i < plain_len + DC_AEAD_TAG; i++)
+	for (i = 0; i < plain_len + DC_AEAD_TAG; i++)
 		if (dc_buf_putc(out, 0) < 0)
 			goto done;
 	ct = (unsigned char *)out->ptr + at + DC_AEAD_NONCE;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
-	    (aad_len && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1) ||
-	    EVP_EncryptUpdate(ctx, ct, &len, plain, (int)plain_len) != 1 ||
-	    EVP_EncryptFinal_ex(ctx, ct + len, &len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, DC_AEAD_TAG, tag) != 1)
+	if (!(g = gcm_new(&ks, key, nonce)) || (aad_len && CRYPTO_gcm128_aad(g, aad, aad_len) != 0) ||
+	    CRYPTO_gcm128_encrypt(g, plain, ct, plain_len) != 0)
 		goto done;
-	memcpy(ct + plain_len, tag, DC_AEAD_TAG);
+	CRYPTO_gcm128_tag(g, ct + plain_len, DC_AEAD_TAG);
 	err = 0;
 done:
-	EVP_CIPHER_CTX_free(ctx);
+	CRYPTO_gcm128_release(g);
+	OPENSSL_cleanse(&ks, sizeof(ks));
 	return err < 0 ? dc_error_set(DC_ERR, "cannot seal a cache entry (OpenSSL)") : 0;
 }
 
@@ -63,28 +116,26 @@ int dc_aead_open(dc_buf *out, const unsigned char key[DC_AEAD_KEY], const void *
 		 const void *sealed, size_t sealed_len)
 {
 	const unsigned char *in = sealed;
-	EVP_CIPHER_CTX *ctx;
+	GCM128_CONTEXT *g = NULL;
+	AES_KEY ks;
 	size_t ct_len, at = out->len, i;
-	int len, err = DC_ERR;
+	int err = DC_ERR;
 
 	if (sealed_len < DC_AEAD_NONCE + DC_AEAD_TAG || sealed_len > (1u << 30))
 		return DC_ERR;
 	ct_len = sealed_len - DC_AEAD_NONCE - DC_AEAD_TAG;
-	if (!(ctx = EVP_CIPHER_CTX_new()))
-		return DC_ERR;
 	for (i = 0; i < ct_len; i++)
 		if (dc_buf_putc(out, 0) < 0)
 			goto done;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) != 1 ||
-	    (aad_len && EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1) ||
-	    EVP_DecryptUpdate(ctx, (unsigned char *)out->ptr + at, &len, in + DC_AEAD_NONCE, (int)ct_len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, DC_AEAD_TAG,
-				(void *)(in + DC_AEAD_NONCE + ct_len)) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, (unsigned char *)out->ptr + at + len, &len) != 1)
+	if (!(g = gcm_new(&ks, key, in)) || (aad_len && CRYPTO_gcm128_aad(g, aad, aad_len) != 0) ||
+	    CRYPTO_gcm128_decrypt(g, in + DC_AEAD_NONCE, (unsigned char *)out->ptr + at, ct_len) != 0 ||
+	    /* constant-time tag check inside OpenSSL */
+	    CRYPTO_gcm128_finish(g, in + DC_AEAD_NONCE + ct_len, DC_AEAD_TAG) != 0)
 		goto done;
 	err = 0;
 done:
-	EVP_CIPHER_CTX_free(ctx);
+	CRYPTO_gcm128_release(g);
+	OPENSSL_cleanse(&ks, sizeof(ks));
 	if (err)
 		dc_buf_reset(out);
 	return err;
