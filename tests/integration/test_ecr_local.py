@@ -134,6 +134,26 @@ class EcrLocal(unittest.TestCase):
         self.assert_failed_cleanly(r, 2, "AWS_ENDPOINT_URL_ECR")
         self.assertEqual(self.srv.count, 0)
 
+    def test_tls_is_verified(self):
+        with tempfile.TemporaryDirectory() as d:
+            ca, crt, key = peers.make_tls(d)
+            srv = AwsJsonServer({KEY_ID: (SECRET, None)}, tls=(crt, key)).start()
+            try:
+                env = self.env(AWS_ENDPOINT_URL_ECR=srv.url)
+                # an unknown CA is refused, whatever the verbosity
+                r = self.run_dcgen(dict(env, SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt"))
+                self.assert_failed_cleanly(r, 1, "TLS with ECR")
+                self.assertEqual(srv.count, 0)
+                # the CA given in SSL_CERT_FILE (or CURL_CA_BUNDLE) is trusted
+                for var in ("SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+                    r = self.run_dcgen(dict(env, **{var: ca}))
+                    self.assertEqual(r.rc, 0, r.err)
+                    self.assertIn("123456789012.dkr.ecr.eu-central-1.amazonaws.com", self.read()["auths"])
+                    os.unlink(self.path)
+                self.assertEqual(srv.count, 2)
+            finally:
+                srv.close()
+
     def test_bad_timeout_variable(self):
         r = self.run_dcgen(self.env(DCGEN_TIMEOUT="soon"))
         self.assert_failed_cleanly(r, 2, "DCGEN_TIMEOUT")

@@ -21,6 +21,7 @@ import json
 import os
 import random
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -55,7 +56,7 @@ def parse_authorization(value):
 
 class AwsJsonServer:
     def __init__(self, keys, port=0, script=(), lifetime=43200, token_prefix="ecr-token",
-                 account="123456789012", slow_seconds=30, delay=(0, 0)):
+                 account="123456789012", slow_seconds=30, delay=(0, 0), tls=None):
         self.keys = dict(keys)          # key id -> (secret, session token or None)
         self.script = list(script)
         self.lifetime = lifetime
@@ -69,6 +70,11 @@ class AwsJsonServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls:  # (certificate file, key file): serve HTTPS instead
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
 
     def token_for(self, registry):
         return f"{self.token_prefix}-{registry}"
