@@ -5,6 +5,11 @@
 
 const dc_provider *const dc_providers[] = {
 	&dc_provider_ecr,
+	&dc_provider_gcr,
+	&dc_provider_acr,
+	&dc_provider_docker,
+	&dc_provider_heroku,
+	&dc_provider_ibm,
 	NULL,
 };
 
@@ -26,6 +31,30 @@ static int by_name(const dc_provider **out, const char *name, const char *origin
 	return DC_EUSAGE;
 }
 
+/* "ecr: AWS_ACCESS_KEY_ID": the provider and those of its variables that
+ * are set (names only, never values). */
+static void name_found(dc_buf *b, const dc_provider *p, const dc_env *env)
+{
+	const char *v = p->variables;
+	char var[64];
+	int n = 0;
+
+	dc_buf_puts(b, p->name);
+	while (v && *v) {
+		size_t len;
+
+		v += strspn(v, ", ");
+		len = strcspn(v, ", ");
+		if (len && len < sizeof(var)) {
+			memcpy(var, v, len);
+			var[len] = '\0';
+			if (dc_env_get(env, var))
+				dc_buf_printf(b, "%s%s", n++ ? ", " : ": ", var);
+		}
+		v += len;
+	}
+}
+
 int dc_provider_select(const dc_provider **out, const dc_env *env, const char *name)
 {
 	const dc_provider *const *p;
@@ -38,9 +67,11 @@ int dc_provider_select(const dc_provider **out, const dc_env *env, const char *n
 	if ((name = dc_env_get(env, "DCGEN_PROVIDER")) != NULL)
 		return by_name(out, name, "DCGEN_PROVIDER");
 	for (p = dc_providers; *p; p++) {
-		dc_buf_printf(&hints, "%s%s (%s)", p == dc_providers ? "" : ", ", (*p)->name, (*p)->variables);
+		dc_buf_printf(&hints, "%s%s (%s)", p == dc_providers ? "" : "; ", (*p)->name, (*p)->variables);
 		if ((*p)->detect(env)) {
-			dc_buf_printf(&names, "%s%s", n ? ", " : "", (*p)->name);
+			if (n)
+				dc_buf_puts(&names, "; ");
+			name_found(&names, *p, env);
 			found = *p;
 			n++;
 		}

@@ -23,7 +23,8 @@
 typedef struct {
 	const char *name;
 	const char *summary;   /* one line for --help */
-	const char *variables; /* the variables that select it, for messages */
+	const char *variables; /* the variables that select it, ", "-separated:
+				* messages name those of them that are set */
 	int (*detect)(const dc_env *env);
 	int (*fetch)(dc_cred_list *out, const dc_env *env);
 	int (*cache_identity)(dc_buf *out, const dc_env *env);
@@ -33,6 +34,11 @@ typedef struct {
 extern const dc_provider *const dc_providers[];
 
 extern const dc_provider dc_provider_ecr;
+extern const dc_provider dc_provider_gcr;    /* gcr.c */
+extern const dc_provider dc_provider_acr;    /* acr.c */
+extern const dc_provider dc_provider_docker; /* static.c */
+extern const dc_provider dc_provider_heroku; /* static.c */
+extern const dc_provider dc_provider_ibm;    /* static.c */
 
 /* `name` (a flag), else DCGEN_PROVIDER, else detection. DC_EUSAGE when the
  * name is unknown or detection finds none or several (the message names them). */

@@ -1,0 +1,81 @@
+/* google.h -- Google OAuth 2.0 for service accounts: key, RS256 JWT, tokens.
+ *
+ *   dc_google_key k = DC_GOOGLE_KEY_INIT;
+ *   err = dc_google_key_from_env(&k, env);   GOOGLE_AUTH_JSON or
+ *                                            GOOGLE_APPLICATION_CREDENTIALS;
+ *                                            DC_ENOTFOUND when neither is set
+ *   dc_google_token t = DC_GOOGLE_TOKEN_INIT;
+ *   err = dc_google_token_fetch(&t, &k, DC_GOOGLE_SCOPE);   JWT bearer grant
+ *   ... or, with no key: dc_google_metadata_token(&t, env) ...
+ *   dc_google_token_release(&t); dc_google_key_release(&k);   wipe secrets
+ *
+ * The grant (RFC 7523, as Google documents it for service accounts): an RS256
+ * JWT {iss: client_email, scope, aud: token_uri, iat: now, exp: iat + 3600}
+ * signed with the key's private_key is POSTed as
+ * grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT to the
+ * key's own token_uri (always honoured: private endpoints, tests).
+ *
+ * The private key, the signed assertion and every access token are registered
+ * with the log redactor as soon as they exist. Key problems are DC_EUSAGE and
+ * found before any network call; upstream problems are DC_ERR.
+ */
+#ifndef DC_GOOGLE_H
+#define DC_GOOGLE_H
+
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/env.h"
+
+#define DC_GOOGLE_SCOPE "https://www.googleapis.com/auth/cloud-platform"
+#define DC_GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
+#define DC_GOOGLE_METADATA_HOST "metadata.google.internal"
+
+typedef struct {
+	char *client_email;
+	char *private_key;    /* PEM text: secret */
+	char *private_key_id; /* may be NULL */
+	char *project_id;     /* may be NULL */
+	char *token_uri;
+	char origin[160];     /* "GOOGLE_AUTH_JSON" or "GOOGLE_APPLICATION_CREDENTIALS file '...'" */
+} dc_google_key;
+
+#define DC_GOOGLE_KEY_INIT { NULL, NULL, NULL, NULL, NULL, "" }
+
+typedef struct {
+	char *access_token;   /* secret */
+	time_t expires_at;    /* 0 when the endpoint gave no expires_in */
+} dc_google_token;
+
+#define DC_GOOGLE_TOKEN_INIT { NULL, 0 }
+
+/* Parse a service-account key (its JSON text). `origin` names where it came
+ * from in messages. Checks that client_email and a PEM RSA private_key are
+ * there and that token_uri (default DC_GOOGLE_TOKEN_URI) is https, or http to
+ * this machine. DC_EUSAGE on anything wrong; the message never quotes the key. */
+int dc_google_key_parse(dc_google_key *out, const char *json, size_t len, const char *origin) DC_MUST_USE;
+/* GOOGLE_AUTH_JSON (the content), else GOOGLE_APPLICATION_CREDENTIALS (a path).
+ * DC_ENOTFOUND (no message) when neither is set. */
+int dc_google_key_from_env(dc_google_key *out, const dc_env *env) DC_MUST_USE;
+void dc_google_key_release(dc_google_key *k);
+
+/* The signed assertion "header.claims.signature" (base64url) for `scope`,
+ * issued at `now`, into `out` (use a DC_BUF_SECRET buffer). */
+int dc_google_jwt_sign(dc_buf *out, const dc_google_key *k, const char *scope, time_t now) DC_MUST_USE;
+
+/* Exchange a signed assertion at the key's token_uri. DC_ERR with the
+ * endpoint's reason (invalid_grant: ...) when it refuses. */
+int dc_google_token_fetch(dc_google_token *out, const dc_google_key *k, const char *scope) DC_MUST_USE;
+
+/* The default service account's token from the GCE metadata server
+ * (GCE_METADATA_HOST, default metadata.google.internal; plain http, header
+ * Metadata-Flavor: Google). Short timeouts unless DCGEN_TIMEOUT or
+ * DCGEN_CONNECT_TIMEOUT say otherwise, so a machine without one fails fast. */
+int dc_google_metadata_token(dc_google_token *out, const dc_env *env) DC_MUST_USE;
+/* A metadata value as text, e.g. "instance/service-accounts/default/email" or
+ * "project/project-id" (relative to /computeMetadata/v1/). */
+int dc_google_metadata_get(dc_buf *out, const dc_env *env, const char *path) DC_MUST_USE;
+
+void dc_google_token_release(dc_google_token *t);
+
+#endif

@@ -1,0 +1,205 @@
+"""A local stand-in for Google's OAuth 2.0 token endpoint and the GCE metadata
+server, for dcgen's gcr provider. Where Google has no emulator, this checks
+requests against the published protocol with a real library, never echoes.
+
+Token endpoint, POST /token (the JWT bearer grant for service accounts, RFC 7523
+as Google documents it): the form must have exactly grant_type=urn:ietf:params:
+oauth:grant-type:jwt-bearer and assertion=JWT. The JWT's RS256 signature is
+verified with `cryptography` against the public half of the key registered for
+its iss; header alg RS256, typ JWT, kid = the key's private_key_id; claims iss =
+the account, scope = cloud-platform, aud = this endpoint's URL, iat within 60 s
+of now, exp == iat + 3600, nothing else. Refusals answer as Google does
+(400 {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}).
+
+Metadata server, GET /computeMetadata/v1/...: the default service account's
+token, email, and the project id; a request without "Metadata-Flavor: Google"
+gets 403, as from the real one.
+
+Faults come from a script, one behaviour per request ("ok", "500", "notjson",
+"noaccess" (JSON without access_token), "slow"); when it runs out: "ok".
+"""
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt_rs256
+
+GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+BAD_SIG = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+BAD_TIME = {"error": "invalid_grant", "error_description":
+            "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable "
+            "timeframe. Check your iat and exp values in the JWT claim."}
+
+
+def service_account_key(email, project_id, token_uri, key=None, kid=None):
+    """(key file dict, private key): a service-account key as the console issues it."""
+    key = key or jwt_rs256.new_key()
+    return {
+        "type": "service_account",
+        "project_id": project_id,
+        "private_key_id": kid or secrets.token_hex(20),
+        "private_key": jwt_rs256.private_pem(key),
+        "client_email": email,
+        "client_id": "1" + "0" * 20,
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": token_uri,
+        "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+    }, key
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+class GoogleServer:
+    """Token endpoint at .token_uri and metadata server at .metadata_host."""
+
+    def __init__(self, expires_in=3599, script=(), slow_seconds=30):
+        self.accounts = {}              # email -> (public key, private_key_id)
+        self.token = "ya29.dcgen-" + secrets.token_hex(16)   # under bcrypt's 72 bytes
+        self.expires_in = expires_in
+        self.script = list(script)
+        self.slow_seconds = slow_seconds
+        self.metadata_email = "default@dcgen-test.iam.gserviceaccount.com"
+        self.metadata_project = "dcgen-test"
+        self.requests = []              # (path, outcome or refusal reason)
+        self.claims = []                # claims of every verified assertion
+        self.assertions = []            # every assertion received, verified or not
+        self.lock = threading.Lock()
+        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token_uri = f"{self.url}/token"
+        self.metadata_host = f"127.0.0.1:{self.port}"
+
+    def add_account(self, email, project_id):
+        """Register a new service account; returns its key file dict."""
+        key, private = service_account_key(email, project_id, self.token_uri)
+        self.accounts[email] = (private.public_key(), key["private_key_id"])
+        return key
+
+    def start(self):
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _next(self):
+        with self.lock:
+            return self.script.pop(0) if self.script else "ok"
+
+    def _record(self, path, outcome):
+        with self.lock:
+            self.requests.append((path, outcome))
+
+    def check_grant(self, content_type, body):
+        """None when the grant is right, else (status, error reply, reason)."""
+        if content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
+            return 400, {"error": "invalid_request", "error_description": "Bad Request"}, "content type"
+        try:
+            form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True, strict_parsing=True)
+        except (ValueError, UnicodeDecodeError):
+            return 400, {"error": "invalid_request", "error_description": "Bad Request"}, "form"
+        if sorted(form) != ["assertion", "grant_type"] or any(len(v) != 1 for v in form.values()):
+            return 400, {"error": "invalid_request", "error_description": "Bad Request"}, f"fields {sorted(form)}"
+        if form["grant_type"][0] != GRANT:
+            return 400, {"error": "unsupported_grant_type",
+                         "error_description": "Invalid grant_type: " + form["grant_type"][0]}, "grant_type"
+        assertion = form["assertion"][0]
+        with self.lock:
+            self.assertions.append(assertion)
+        try:
+            unverified = json.loads(jwt_rs256.b64url_decode(assertion.split(".")[1]))
+            public, kid = self.accounts[unverified["iss"]]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return 400, {"error": "invalid_grant", "error_description": "Invalid grant: account not found"}, "iss"
+        try:
+            header, claims = jwt_rs256.verify(assertion, public)
+        except ValueError as e:
+            return 400, BAD_SIG, str(e)
+        if header != {"alg": "RS256", "typ": "JWT", "kid": kid}:
+            return 400, BAD_SIG, f"header {header}"
+        if sorted(claims) != ["aud", "exp", "iat", "iss", "scope"]:
+            return 400, {"error": "invalid_request", "error_description": "Invalid JWT claims"}, f"claims {sorted(claims)}"
+        if claims["scope"] != SCOPE:
+            return 400, {"error": "invalid_scope", "error_description": "Invalid OAuth scope"}, "scope"
+        if claims["aud"] != self.token_uri:
+            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: aud"}, "aud"
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int) or not isinstance(exp, int) or abs(iat - time.time()) > 60 \
+                or exp != iat + 3600:
+            return 400, BAD_TIME, "iat/exp"
+        with self.lock:
+            self.claims.append(claims)
+        return None
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def send(self, status, payload, ctype="application/json; charset=utf-8", metadata=False):
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                if metadata:
+                    self.send_header("Metadata-Flavor", "Google")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def token_reply(self, outcome, metadata=False):
+                if outcome == "500":
+                    return self.send(500, {"error": "internal_failure"}, metadata=metadata)
+                if outcome == "slow":
+                    time.sleep(server.slow_seconds)
+                if outcome == "notjson":
+                    return self.send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html",
+                                     metadata)
+                if outcome == "noaccess":
+                    return self.send(200, {"token_type": "Bearer", "expires_in": 3599}, metadata=metadata)
+                return self.send(200, {"access_token": server.token, "expires_in": server.expires_in,
+                                       "token_type": "Bearer"}, metadata=metadata)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path != "/token":
+                    server._record(self.path, "not found")
+                    return self.send(404, {"error": "not_found"})
+                outcome = server._next()
+                refused = server.check_grant(self.headers.get("Content-Type", ""), body)
+                server._record(self.path, refused[2] if refused else outcome)
+                if refused:
+                    return self.send(refused[0], refused[1])
+                return self.token_reply(outcome)
+
+            def do_GET(self):
+                path = urllib.parse.urlsplit(self.path).path
+                if self.headers.get("Metadata-Flavor") != "Google":
+                    server._record(path, "no Metadata-Flavor")
+                    return self.send(403, b"Missing Metadata-Flavor:Google header.\n", "text/html", True)
+                base = "/computeMetadata/v1/"
+                outcome = server._next()
+                server._record(path, outcome)
+                if path == base + "instance/service-accounts/default/token":
+                    return self.token_reply(outcome, metadata=True)
+                if path == base + "instance/service-accounts/default/email":
+                    return self.send(200, server.metadata_email.encode(), "application/text", True)
+                if path == base + "project/project-id":
+                    return self.send(200, server.metadata_project.encode(), "application/text", True)
+                return self.send(404, b"Not Found\n", "text/html", True)
+
+        return Handler
