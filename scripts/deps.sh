@@ -1,11 +1,20 @@
 #!/bin/sh
 # deps.sh -- install what building and testing dcgen needs, if it is missing.
 # Debian packages through apt-get (as root, or with sudo); moto from pip.
+# The static libcurl is built later, by the build (scripts/static-curl.sh).
 # Safe to run again: it installs nothing when everything is present.
 set -eu
 
+# The static build also needs dpkg-dev (apt-get source) and the static zlib;
+# scripts/static-curl.sh fetches curl's source itself. openssl and
+# ca-certificates: the CA bundle the images bake in, and test certificates.
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev
-libyaml-dev docker-registry skopeo apache2-utils curl python3 python3-pip"
+libyaml-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3 python3-pip
+openssl ca-certificates"
+# The image tests start a private engine (tests/integration/engine.py). Debian's
+# docker.io only where no engine is installed: it conflicts with Docker's own
+# packages, which serve as well.
+{ command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ]; } || PACKAGES="$PACKAGES docker.io"
 
 missing=""
 for p in $PACKAGES; do

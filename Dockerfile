@@ -1,0 +1,45 @@
+# dcgen images for machines with internet access: a Debian stage builds the
+# static binary (libcurl from Debian's source package, as `make` does), and a
+# FROM scratch stage holds only the stripped binary and Debian's CA bundle.
+#
+#   docker build -t dcgen:latest .
+#   docker build --target ecr -t dcgen/ecr .      (also gcr, acr, docker, heroku, ibm)
+#
+# Offline, from a local build, `make image` makes the same images; that is the
+# path the tests run (tests/integration/test_image.py). See docs/static-and-images.md.
+ARG DEBIAN=debian:bookworm-slim
+
+FROM ${DEBIAN} AS build
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update -qq && \
+    apt-get install -y -qq --no-install-recommends build-essential cmake pkg-config dpkg-dev \
+        ca-certificates libssl-dev zlib1g-dev libjansson-dev libyaml-dev >/dev/null
+WORKDIR /src
+COPY . .
+# scripts/static-curl.sh (run by CMake) adds a deb-src entry and fetches curl's source
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCGEN_STATIC=ON \
+        -DDCGEN_SANITIZE=OFF -DDCGEN_DEPS_DIR=/deps && \
+    cmake --build /build --target dcgen_stripped -j"$(nproc)" && \
+    /build/dcgen.stripped --version
+
+FROM scratch AS image
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /build/dcgen.stripped /usr/bin/dcgen
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+ENTRYPOINT ["/usr/bin/dcgen"]
+
+FROM image AS ecr
+ENV DCGEN_PROVIDER=ecr
+FROM image AS gcr
+ENV DCGEN_PROVIDER=gcr
+FROM image AS acr
+ENV DCGEN_PROVIDER=acr
+FROM image AS docker
+ENV DCGEN_PROVIDER=docker
+FROM image AS heroku
+ENV DCGEN_PROVIDER=heroku
+FROM image AS ibm
+ENV DCGEN_PROVIDER=ibm
+
+# the default target: dcgen:latest, no provider set (detected from the environment)
+FROM image AS latest
