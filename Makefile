@@ -1,6 +1,7 @@
 # dcgen -- `make` builds a fully static build/dcgen (libcurl from Debian's
 # source package, built once into .deps/); `make DCGEN_STATIC=0` a dynamic one.
-# `make image` builds the FROM-scratch images; `make demo` and `make test` also
+# `make image` builds the FROM-scratch images, `make bench` the benchmark
+# table; `make demo` and `make test` also
 # install what is missing (scripts/deps.sh) and run. CMake and CTest do the work.
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -10,7 +11,7 @@ MAKEFLAGS += --no-print-directory
 
 STATIC_BOOL := $(if $(filter 0 OFF off Off NO no N n FALSE false False,$(DCGEN_STATIC)),OFF,ON)
 
-.PHONY: all build configure deps test demo image clean distclean
+.PHONY: all build configure deps test demo image bench clean distclean
 
 all: build
 
@@ -40,6 +41,13 @@ demo: deps
 # on the engine DOCKER_HOST names (or the default one).
 image: build
 	sh scripts/image.sh $(BUILD)
+
+# dcgen side by side with aws-cli and amazon-ecr-credential-helper (bench/bench.py);
+# not part of make test. BENCH_RUNS=N for more or fewer runs per series.
+bench:
+	sh scripts/deps.sh bench
+	$(MAKE) build
+	python3 bench/bench.py
 
 clean:
 	rm -rf $(BUILD)

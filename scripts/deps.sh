@@ -15,6 +15,8 @@ openssl ca-certificates"
 # docker.io only where no engine is installed: it conflicts with Docker's own
 # packages, which serve as well.
 { command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ]; } || PACKAGES="$PACKAGES docker.io"
+# `deps.sh bench`: also the peers make bench compares with and measures by.
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES nginx-light awscli amazon-ecr-credential-helper valgrind util-linux"
 
 missing=""
 for p in $PACKAGES; do
@@ -29,8 +31,8 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto, boto3, botocore' 2>/dev/null; then
+if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import moto, boto3, botocore, cryptography' 2>/dev/null; then
 	echo "deps: installing moto's server with pip (needs PyPI)"
-	python3 -m pip install --quiet 'moto[server]' boto3 ||
+	python3 -m pip install --quiet 'moto[server]' boto3 cryptography ||
 		{ echo "deps: cannot install moto; run: pip install 'moto[server]'" >&2; exit 1; }
 fi
