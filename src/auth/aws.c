@@ -137,16 +137,6 @@ done:
 	return err;
 }
 
-/* Keep an upstream message printable and short: one line, 200 bytes. */
-static void clip(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src && src[i] && i + 1 < size && i < 200; i++)
-		dst[i] = (src[i] == '\n' || src[i] == '\r' || src[i] == '\t') ? ' ' : src[i];
-	dst[i] = '\0';
-}
-
 int dc_aws_error(const dc_http_resp *r, const char *what)
 {
 	dc_buf xcode = DC_BUF_INIT, xmsg = DC_BUF_INIT;
@@ -172,8 +162,8 @@ int dc_aws_error(const dc_http_resp *r, const char *what)
 	/* "com.amazonaws...#ThrottlingException" -> "ThrottlingException" */
 	if (code && (hash = strrchr(code, '#')) != NULL)
 		code = hash + 1;
-	clip(c, sizeof(c), code ? code : "no error code");
-	clip(m, sizeof(m), msg ? msg : "");
+	dc_log_clip(c, sizeof(c), code ? code : "no error code");
+	dc_log_clip(m, sizeof(m), msg ? msg : "");
 
 	if (!strcmp(c, "SignatureDoesNotMatch") || !strcmp(c, "InvalidSignatureException"))
 		err = dc_error_set(DC_ERR, "%s rejected the request signature (%s); check AWS_SECRET_ACCESS_KEY", what, c);

@@ -2,67 +2,45 @@
 #include "auth/azure.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/cred.h"
 #include "util/codec.h"
+#include "util/fs.h"
 #include "util/http.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/secret.h"
+#include "util/url.h"
 
 #define TOKEN_FILE_MAX (64 * 1024)
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 
 static int oom(void)
 {
 	return dc_error_set(DC_ERR, "out of memory");
 }
 
-/* localhost, [::1] or an IPv4 literal 127.x.y.z (not "127.example.com") */
-static int is_loopback(const char *host, size_t n)
-{
-	return (n == 9 && !strncmp(host, "localhost", 9)) || (n == 5 && !strncmp(host, "[::1]", 5)) ||
-	       (n >= 7 && n <= 15 && !strncmp(host, "127.", 4) && strspn(host, "0123456789.") >= n);
-}
-
 /* Split an http(s) URL (or a bare host[:port], taken as https) into the
  * "scheme://host[:port]" base and the host. Plain http only to this machine:
- * it would carry a secret or a token. */
-static int parse_base(dc_buf *base, dc_buf *host, const char *value, const char *var)
+ * it would carry a secret or a token. `example` is a good value for `var`. */
+static int parse_base(dc_buf *base, dc_buf *host, const char *value, const char *var, const char *example)
 {
-	const char *scheme = "https://";
+	char remedy[128];
 	int err;
 
-	if (strstr(value, "://")) {
-		if (!strncmp(value, "http://", 7))
-			scheme = "http://";
-		else if (strncmp(value, "https://", 8))
-			return dc_error_set(DC_EUSAGE, "%s is '%s', not an https URL; set it to e.g. https://name.azurecr.io", var,
-					    value);
-	}
-	if ((err = dc_host_from_url(host, value)) < 0)
-		return dc_error_set(DC_EUSAGE, "%s is '%s', which names no host; set it to e.g. https://name.azurecr.io", var,
-				    value);
-	if (strspn(host->ptr, HOST_CHARS) != host->len || host->ptr[0] == '.' || host->ptr[0] == '-' ||
-	    host->ptr[0] == ':')
-		return dc_error_set(DC_EUSAGE, "%s is '%s', whose host is not a host name; set it to e.g. https://name.azurecr.io",
-				    var, value);
-	if (!strcmp(scheme, "http://")) {
-		size_t hn = host->ptr[0] == '[' ? strcspn(host->ptr, "]") + 1 : strcspn(host->ptr, ":");
-
-		if (!is_loopback(host->ptr, hn))
-			return dc_error_set(DC_EUSAGE, "%s is '%s', plain http to another machine; use https", var, value);
-	}
-	if (dc_buf_printf(base, "%s%s", scheme, host->ptr) < 0)
+	snprintf(remedy, sizeof(remedy), "set it to e.g. %s", example);
+	/* a scheme must be https, or http to this machine */
+	if (strstr(value, "://") && (err = dc_url_check(value, var, remedy)) < 0)
+		return err;
+	if (dc_host_from_url(host, value) < 0)
+		return dc_error_set(DC_EUSAGE, "%s is '%s', which names no host; %s", var, value, remedy);
+	if (!dc_url_host_valid(host->ptr, host->len))
+		return dc_error_set(DC_EUSAGE, "%s is '%s', whose host is not a host name; %s", var, value, remedy);
+	if (dc_buf_printf(base, "%s%s", strncmp(value, "http://", 7) ? "https://" : "http://", host->ptr) < 0)
 		return oom();
 	return 0;
 }
@@ -89,7 +67,7 @@ int dc_acr_registry_parse(dc_acr_registry *out, const char *value, const char *v
 		}
 		value = name.ptr;
 	}
-	if ((err = parse_base(&base, &host, value, var)) < 0)
+	if ((err = parse_base(&base, &host, value, var, "https://name.azurecr.io")) < 0)
 		goto done;
 	out->url = dc_buf_detach(&base, NULL);
 	out->host = dc_buf_detach(&host, NULL);
@@ -115,36 +93,12 @@ void dc_acr_registry_release(dc_acr_registry *r)
 static int read_token_file(char **out, const char *path)
 {
 	dc_buf text = DC_BUF_INIT;
-	char chunk[4096];
-	struct stat st;
-	ssize_t n;
 	size_t start = 0;
-	int fd, err = 0;
+	int err;
 
-	dc_buf_init(&text, TOKEN_FILE_MAX, DC_BUF_SECRET);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return dc_error_set(DC_EUSAGE, "cannot read AZURE_FEDERATED_TOKEN_FILE '%s': %s; check the path (the pod's projected service-account token)",
-				    path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = dc_error_set(DC_EUSAGE, "cannot read AZURE_FEDERATED_TOKEN_FILE '%s': not a regular file; check the path",
-				   path);
+	dc_buf_init(&text, 0, DC_BUF_SECRET);
+	if ((err = dc_fs_read_secret(&text, path, TOKEN_FILE_MAX, "AZURE_FEDERATED_TOKEN_FILE")) < 0)
 		goto done;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = dc_error_set(DC_EUSAGE, "cannot read AZURE_FEDERATED_TOKEN_FILE '%s': %s; check its permissions",
-					   path, strerror(errno));
-			goto done;
-		}
-		if (dc_buf_put(&text, chunk, (size_t)n) < 0) {
-			err = text.overflow ? dc_error_set(DC_EUSAGE, "AZURE_FEDERATED_TOKEN_FILE '%s' is larger than %d bytes; check the path",
-							   path, TOKEN_FILE_MAX)
-					    : oom();
-			goto done;
-		}
-	}
 	while (text.len && isspace((unsigned char)text.ptr[text.len - 1]))
 		text.ptr[--text.len] = '\0';
 	while (start < text.len && isspace((unsigned char)text.ptr[start]))
@@ -156,8 +110,6 @@ static int read_token_file(char **out, const char *path)
 	if (!(*out = dc_secret_strdup(text.ptr + start)) || dc_log_redact_add(*out) < 0)
 		err = oom();
 done:
-	dc_secret_wipe(chunk, sizeof(chunk));
-	close(fd);
 	dc_buf_release(&text);
 	return err;
 }
@@ -195,7 +147,8 @@ int dc_azure_app_from_env(dc_azure_app *out, const dc_env *env)
 	if (strcspn(id, " \t\r\n") != strlen(id))
 		return dc_error_set(DC_EUSAGE, "AZURE_CLIENT_ID is '%s', not an application id; set it to the application (client) id",
 				    id);
-	if ((err = parse_base(&base, &host, authority ? authority : DC_AZURE_AUTHORITY, "AZURE_AUTHORITY_HOST")) < 0)
+	if ((err = parse_base(&base, &host, authority ? authority : DC_AZURE_AUTHORITY, "AZURE_AUTHORITY_HOST",
+			      DC_AZURE_AUTHORITY)) < 0)
 		goto done;
 	if ((err = dup_str(&out->tenant, tenant)) < 0 || (err = dup_str(&out->client_id, id)) < 0)
 		goto done;
@@ -230,19 +183,6 @@ void dc_azure_app_release(dc_azure_app *a)
 	*a = (dc_azure_app)DC_AZURE_APP_INIT;
 }
 
-/* One line of upstream text, at most 200 bytes, cut before AAD's trace lines. */
-static void clip(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src && src[i] && i + 1 < size && i < 200; i++) {
-		if (src[i] == '\r' || src[i] == '\n')
-			break;
-		dst[i] = src[i] == '\t' ? ' ' : src[i];
-	}
-	dst[i] = '\0';
-}
-
 /* "code: description" from an OAuth ({"error", "error_description"}) or a
  * registry ({"errors": [{"code", "message"}]}) error reply. */
 static void reason(char *dst, size_t size, const dc_http_resp *r)
@@ -256,8 +196,8 @@ static void reason(char *dst, size_t size, const dc_http_resp *r)
 		code = dc_json_str(first, "code");
 		desc = dc_json_str(first, "message");
 	}
-	clip(c, sizeof(c), code ? code : "no error code");
-	clip(d, sizeof(d), desc ? desc : "");
+	dc_log_clip(c, sizeof(c), code ? code : "no error code");
+	dc_log_clip(d, sizeof(d), desc ? desc : "");
 	snprintf(dst, size, "%s%s%s", c, *d ? ": " : "", d);
 	json_decref(doc);
 }
@@ -395,21 +335,12 @@ done:
 int dc_azure_jwt_exp(time_t *out, const char *jwt)
 {
 	const char *p = strchr(jwt, '.'), *end;
-	dc_buf b64 = DC_BUF_INIT, plain = DC_BUF_INIT;
+	dc_buf plain = DC_BUF_INIT;
 	json_t *doc = NULL, *exp;
-	size_t i;
 	int err = DC_ERR;
 
-	dc_buf_init(&b64, 0, DC_BUF_SECRET);
 	dc_buf_init(&plain, 0, DC_BUF_SECRET);
-	if (!p || !(end = strchr(++p, '.')))
-		goto done;
-	/* base64url -> base64 with padding, then OpenSSL's strict decoder */
-	for (i = 0; p + i < end; i++)
-		dc_buf_putc(&b64, p[i] == '-' ? '+' : p[i] == '_' ? '/' : p[i]);
-	while (b64.len % 4)
-		dc_buf_putc(&b64, '=');
-	if (dc_buf_failed(&b64) || dc_base64_decode(&plain, b64.ptr, b64.len) < 0)
+	if (!p || !(end = strchr(++p, '.')) || dc_base64url_decode(&plain, p, (size_t)(end - p)) < 0)
 		goto done;
 	doc = json_loadb(plain.ptr, plain.len, 0, NULL);
 	exp = json_object_get(doc, "exp");
@@ -421,7 +352,6 @@ done:
 	if (err < 0)
 		dc_error_set(DC_ERR, "the token is not a JWT with an exp claim");
 	json_decref(doc);
-	dc_buf_release(&b64);
 	dc_buf_release(&plain);
 	return err;
 }

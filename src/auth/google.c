@@ -1,8 +1,6 @@
 /* google.c -- see google.h. */
 #include "auth/google.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -10,15 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/codec.h"
+#include "util/fs.h"
 #include "util/http.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "util/time.h"
+#include "util/url.h"
 
 #define KEY_MAX (64 * 1024)
 #define JWT_LIFETIME 3600
@@ -26,104 +24,6 @@
 #define METADATA_TOKEN "instance/service-accounts/default/token"
 #define METADATA_DEADLINE_MS 5000
 #define METADATA_CONNECT_MS 1000
-
-/* Read a small file whole into `out` (a secret buffer: it holds a key).
- * DC_EUSAGE naming `var` when it cannot be read. */
-static int read_small(dc_buf *out, const char *path, const char *var)
-{
-	char chunk[4096];
-	struct stat st;
-	ssize_t n;
-	int fd, err = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return dc_error_set(DC_EUSAGE, "cannot read %s file '%s': %s; set it to the path of a service-account key file",
-				    var, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = dc_error_set(DC_EUSAGE, "cannot read %s file '%s': not a regular file; set it to the path of a service-account key file",
-				   var, path);
-		goto done;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = dc_error_set(DC_EUSAGE, "cannot read %s file '%s': %s; check its permissions", var, path,
-					   strerror(errno));
-			goto done;
-		}
-		if (dc_buf_put(out, chunk, (size_t)n) < 0) {
-			err = out->overflow ? dc_error_set(DC_EUSAGE, "%s file '%s' is larger than %d bytes, too large for a service-account key; check the path",
-							   var, path, KEY_MAX)
-					    : dc_error_set(DC_ERR, "out of memory");
-			goto done;
-		}
-	}
-done:
-	dc_secret_wipe(chunk, sizeof(chunk));
-	close(fd);
-	return err;
-}
-
-/* base64url without padding (RFC 7515 section 2), through OpenSSL's base64. */
-static int b64url(dc_buf *out, const void *data, size_t len)
-{
-	size_t at = out->len, i;
-
-	if (dc_base64_encode(out, data, len) < 0)
-		return DC_ERR;
-	for (i = at; i < out->len; i++) {
-		if (out->ptr[i] == '+')
-			out->ptr[i] = '-';
-		else if (out->ptr[i] == '/')
-			out->ptr[i] = '_';
-	}
-	while (out->len > at && out->ptr[out->len - 1] == '=')
-		out->ptr[--out->len] = '\0';
-	return 0;
-}
-
-/* localhost, [::1] or an IPv4 literal 127.x.y.z (not "127.example.com") */
-static int is_loopback(const char *host, size_t n)
-{
-	return (n == 9 && !strncmp(host, "localhost", 9)) || (n == 5 && !strncmp(host, "[::1]", 5)) ||
-	       (n >= 7 && n <= 15 && !strncmp(host, "127.", 4) && strspn(host, "0123456789.") >= n);
-}
-
-/* https anywhere; plain http only to this machine (it would carry a grant). */
-static int check_url(const char *url, const char *what, const char *origin)
-{
-	const char *host;
-	size_t n;
-
-	if (!strncmp(url, "https://", 8))
-		host = url + 8;
-	else if (!strncmp(url, "http://", 7))
-		host = url + 7;
-	else
-		return dc_error_set(DC_EUSAGE, "the %s in %s is '%s', not an https URL; fix the key", what, origin, url);
-	n = strcspn(host, "/?#");
-	if (!n || strpbrk(url, " \t\r\n"))
-		return dc_error_set(DC_EUSAGE, "the %s in %s is '%s', not a URL with a host; fix the key", what, origin, url);
-	if (host == url + 7) {
-		size_t hn = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/?#");
-
-		if (!is_loopback(host, hn))
-			return dc_error_set(DC_EUSAGE, "the %s in %s is '%s', plain http to another machine; use https",
-					    what, origin, url);
-	}
-	return 0;
-}
-
-/* One line of upstream text, at most 200 bytes. */
-static void clip(char *dst, size_t size, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src && src[i] && i + 1 < size && i < 200; i++)
-		dst[i] = (src[i] == '\n' || src[i] == '\r' || src[i] == '\t') ? ' ' : src[i];
-	dst[i] = '\0';
-}
 
 static int pem_no_password(char *buf, int size, int rwflag, void *u)
 {
@@ -170,6 +70,7 @@ int dc_google_key_parse(dc_google_key *out, const char *json, size_t len, const 
 	json_error_t jerr;
 	json_t *doc;
 	const char *type;
+	char what[sizeof(out->origin) + 32];
 	EVP_PKEY *pk = NULL;
 	int err;
 
@@ -204,7 +105,8 @@ int dc_google_key_parse(dc_google_key *out, const char *json, size_t len, const 
 		err = dc_error_set(DC_ERR, "out of memory");
 		goto done;
 	}
-	if ((err = check_url(out->token_uri, "token_uri", origin)) < 0 || (err = load_pkey(&pk, out)) < 0)
+	snprintf(what, sizeof(what), "the token_uri in %s", origin);
+	if ((err = dc_url_check(out->token_uri, what, "fix the key")) < 0 || (err = load_pkey(&pk, out)) < 0)
 		goto done;
 done:
 	EVP_PKEY_free(pk);
@@ -237,9 +139,9 @@ int dc_google_key_from_env(dc_google_key *out, const dc_env *env)
 	}
 	if (!path)
 		return DC_ENOTFOUND;
-	dc_buf_init(&text, KEY_MAX, DC_BUF_SECRET);
+	dc_buf_init(&text, 0, DC_BUF_SECRET);
 	snprintf(origin, sizeof(origin), "GOOGLE_APPLICATION_CREDENTIALS file '%s'", path);
-	if ((err = read_small(&text, path, "GOOGLE_APPLICATION_CREDENTIALS")) == 0 &&
+	if ((err = dc_fs_read_secret(&text, path, KEY_MAX, "GOOGLE_APPLICATION_CREDENTIALS file")) == 0 &&
 	    (err = dc_log_redact_add(text.ptr)) < 0)
 		err = dc_error_set(DC_ERR, "out of memory");
 	if (err == 0)
@@ -266,7 +168,7 @@ static int b64url_json(dc_buf *out, const json_t *doc)
 
 	if (!text)
 		return dc_error_set(DC_ERR, "cannot encode the JWT (a key field is not valid UTF-8?); check the key");
-	err = b64url(out, text, strlen(text));
+	err = dc_base64url_encode(out, text, strlen(text));
 	free(text);
 	return err;
 }
@@ -298,7 +200,7 @@ int dc_google_jwt_sign(dc_buf *out, const dc_google_key *k, const char *scope, t
 		err = dc_error_set(DC_ERR, "cannot sign the JWT with the key in %s (OpenSSL failed); check the key", k->origin);
 		goto done;
 	}
-	if ((err = dc_buf_putc(out, '.')) < 0 || (err = b64url(out, sig, siglen)) < 0)
+	if ((err = dc_buf_putc(out, '.')) < 0 || (err = dc_base64url_encode(out, sig, siglen)) < 0)
 		goto done;
 done:
 	if (dc_buf_failed(out))
@@ -359,8 +261,8 @@ static void oauth_reason(char *dst, size_t size, const dc_http_resp *r)
 	const char *code = dc_json_str(doc, "error"), *desc = dc_json_str(doc, "error_description");
 	char c[96], d[224];
 
-	clip(c, sizeof(c), code ? code : "no error code");
-	clip(d, sizeof(d), desc ? desc : "");
+	dc_log_clip(c, sizeof(c), code ? code : "no error code");
+	dc_log_clip(d, sizeof(d), desc ? desc : "");
 	snprintf(dst, size, "%s%s%s", c, *d ? ": " : "", d);
 	json_decref(doc);
 }
@@ -437,26 +339,21 @@ static int metadata_url(dc_buf *out, const dc_env *env, const char *path)
 static int metadata_get(dc_http_resp *resp, dc_buf *url, const dc_env *env, const char *path)
 {
 	static const char *const headers[] = { "Metadata-Flavor: Google", NULL };
-	dc_http_config saved, quick;
 	char why[512], *semi;
 	int err;
 
-	if ((err = metadata_url(url, env, path)) < 0 || (err = dc_http_config_from_env(&saved, env)) < 0)
+	if ((err = metadata_url(url, env, path)) < 0)
 		return err;
-	/* a machine outside Google Cloud has no metadata server: fail in seconds */
-	quick = saved;
-	if (!dc_env_get(env, "DCGEN_TIMEOUT"))
-		quick.deadline_ms = METADATA_DEADLINE_MS;
-	if (!dc_env_get(env, "DCGEN_CONNECT_TIMEOUT"))
-		quick.connect_timeout_ms = METADATA_CONNECT_MS;
-	dc_http_configure(&quick);
+	/* a machine outside Google Cloud has no metadata server: fail in
+	 * seconds, unless the user set the timeouts (0: the configured ones) */
 	err = dc_http_send(resp, &(dc_http_req){
 		.method = "GET",
 		.url = url->ptr,
 		.headers = headers,
 		.what = "the GCE metadata server",
+		.deadline_ms = dc_env_get(env, "DCGEN_TIMEOUT") ? 0 : METADATA_DEADLINE_MS,
+		.connect_timeout_ms = dc_env_get(env, "DCGEN_CONNECT_TIMEOUT") ? 0 : METADATA_CONNECT_MS,
 	});
-	dc_http_configure(&saved);
 	if (err == DC_ERR) {
 		snprintf(why, sizeof(why), "%s", dc_error_last());
 		if ((semi = strstr(why, "; ")) != NULL)

@@ -44,7 +44,8 @@ static int fetch_cached(dc_cred_list *out, dc_generate_result *res, const dc_pro
 		goto done;
 	if ((err = dc_cache_get(out, &cache, p->name, &identity, fetch, &ctx, &how)) < 0)
 		goto done;
-	res->source = source[how];
+	/* fetched now: by an offline provider, from the environment as it is */
+	res->source = how == DC_CACHE_FETCHED && p->offline ? "the environment" : source[how];
 done:
 	dc_cache_close(&cache);
 	dc_buf_release(&identity);
@@ -76,6 +77,7 @@ int dc_generate(dc_generate_result *res, const dc_generate_opts *o, const dc_env
 		goto done;
 	dc_http_configure(&http);
 	res->provider = p->name;
+	res->source = p->offline ? "the environment" : "upstream";
 	dc_log_debug("provider %s, format %s, output '%s'", p->name, fmt == DC_FORMAT_CONFIG ? "config" : "dockercfg",
 		     o->path);
 

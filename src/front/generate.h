@@ -29,7 +29,8 @@ typedef struct {
 	const char *provider; /* static name */
 	size_t count;         /* credentials written */
 	time_t expires_at;    /* earliest expiry, 0 if none */
-	const char *source;   /* "upstream", "cache", "cache (after waiting)", "cache (stale)" */
+	const char *source;   /* "upstream", "the environment" (offline providers),
+			       * "cache", "cache (after waiting)", "cache (stale)" */
 } dc_generate_result;
 
 int dc_generate(dc_generate_result *res, const dc_generate_opts *o, const dc_env *env) DC_MUST_USE;

@@ -50,22 +50,15 @@ static int all_digits(const char *s, size_t n)
 /* Fill `ids` with a JSON array of the registry ids, each checked. */
 static int parse_ids(json_t *ids, const char *list)
 {
-	const char *p = list;
+	const char *p = list, *id;
+	size_t n;
 
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " ");
-		n = strcspn(p, ", ");
-		if (n != 12 || !all_digits(p, n))
+	while (dc_env_list_next(&p, &id, &n)) {
+		if (n != 12 || !all_digits(id, n))
 			return dc_error_set(DC_EUSAGE, "AWS_ECR_REGISTRY_IDS is '%s'; give 12-digit account ids separated by commas",
 					    list);
-		if (json_array_append_new(ids, json_stringn(p, n)) < 0)
+		if (json_array_append_new(ids, json_stringn(id, n)) < 0)
 			return dc_error_set(DC_ERR, "out of memory");
-		p += n;
-		p += strspn(p, " ");
-		if (*p == ',')
-			p++;
 	}
 	if (!json_array_size(ids))
 		return dc_error_set(DC_EUSAGE, "AWS_ECR_REGISTRY_IDS is '%s'; give 12-digit account ids separated by commas", list);
@@ -98,6 +91,15 @@ static int parse_opts(ecr_opts *o, const dc_env *env)
 	if (o->public && o->ids)
 		return dc_error_set(DC_EUSAGE, "AWS_ECR_REGISTRY_IDS cannot be used with ECR_PUBLIC; ECR Public has one registry, unset one of them");
 	return 0;
+}
+
+/* The GetAuthorizationToken endpoint: AWS_ENDPOINT_URL_ECR(_PUBLIC), else
+ * AWS_ENDPOINT_URL, else AWS's own for the region. */
+static int endpoint(dc_buf *url, const dc_env *env, const ecr_opts *o)
+{
+	if (o->public)
+		return dc_aws_endpoint(url, env, "AWS_ENDPOINT_URL_ECR_PUBLIC", "api.ecr-public", ECR_PUBLIC_REGION);
+	return dc_aws_endpoint(url, env, "AWS_ENDPOINT_URL_ECR", "api.ecr", o->region);
 }
 
 /* Decode an authorizationToken (base64 "user:password") into a credential. */
@@ -213,12 +215,7 @@ static int fetch(dc_cred_list *out, const dc_env *env)
 		goto done;
 	if ((err = dc_json_dump(&body, req)) < 0)
 		goto done;
-	if (o.public)
-		err = dc_aws_endpoint(&url, env, "AWS_ENDPOINT_URL_ECR_PUBLIC", "api.ecr-public",
-				      ECR_PUBLIC_REGION);
-	else
-		err = dc_aws_endpoint(&url, env, "AWS_ENDPOINT_URL_ECR", "api.ecr", o.region);
-	if (err < 0 || (err = dc_buf_puts(&url, "/")) < 0)
+	if ((err = endpoint(&url, env, &o)) < 0 || (err = dc_buf_puts(&url, "/")) < 0)
 		goto done;
 
 	if (o.role) {
@@ -266,12 +263,7 @@ static int cache_identity(dc_buf *out, const dc_env *env)
 
 	if ((err = parse_opts(&o, env)) < 0)
 		return err;
-	if (o.public)
-		err = dc_aws_endpoint(&url, env, "AWS_ENDPOINT_URL_ECR_PUBLIC", "api.ecr-public",
-				      ECR_PUBLIC_REGION);
-	else
-		err = dc_aws_endpoint(&url, env, "AWS_ENDPOINT_URL_ECR", "api.ecr", o.region);
-	if (err == 0) {
+	if ((err = endpoint(&url, env, &o)) == 0) {
 		const char *sts = dc_env_get(env, "AWS_ENDPOINT_URL_STS");
 		const char *token = dc_env_get(env, "AWS_SESSION_TOKEN");
 
@@ -292,7 +284,7 @@ static int cache_identity(dc_buf *out, const dc_env *env)
 const dc_provider dc_provider_ecr = {
 	.name = "ecr",
 	.summary = "AWS ECR and ECR Public (GetAuthorizationToken, optional STS AssumeRole)",
-	.variables = "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
+	.variables = "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_STS_ROLE, AWS_ECR_REGISTRY_IDS, ECR_PUBLIC",
 	.detect = detect,
 	.fetch = fetch,
 	.cache_identity = cache_identity,

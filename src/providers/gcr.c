@@ -29,37 +29,31 @@ static int location_error(const char *list)
  * check the list. */
 static int each_location(dc_cred_list *out, const char *list, const char *token, time_t expires_at)
 {
-	const char *p = list;
+	const char *p = list, *loc;
 	dc_buf host = DC_BUF_INIT;
+	size_t len;
 	int n = 0, err = 0;
 
-	while (*p && !err) {
-		size_t len;
+	while (!err && dc_env_list_next(&p, &loc, &len)) {
+		int dotted;
 
-		p += strspn(p, " ");
-		len = strcspn(p, ", ");
-		if (len) {
-			int dotted = memchr(p, '.', len) != NULL;
-
-			if (len > 63 || strspn(p, dotted ? "abcdefghijklmnopqrstuvwxyz0123456789-." :
-						       "abcdefghijklmnopqrstuvwxyz0123456789-") < len ||
-			    p[0] == '-' || p[0] == '.') {
-				err = location_error(list);
-				break;
-			}
-			dc_buf_reset(&host);
-			if (dc_buf_put(&host, p, len) < 0 || (!dotted && dc_buf_puts(&host, "-docker.pkg.dev") < 0)) {
-				err = dc_error_set(DC_ERR, "out of memory");
-				break;
-			}
-			if (out)
-				err = dc_cred_list_add(out, host.ptr, GCR_USER, token, expires_at);
-			n++;
+		if (!len)
+			continue;
+		dotted = memchr(loc, '.', len) != NULL;
+		if (len > 63 || strspn(loc, dotted ? "abcdefghijklmnopqrstuvwxyz0123456789-." :
+						     "abcdefghijklmnopqrstuvwxyz0123456789-") < len ||
+		    loc[0] == '-' || loc[0] == '.') {
+			err = location_error(list);
+			break;
 		}
-		p += len;
-		p += strspn(p, " ");
-		if (*p == ',')
-			p++;
+		dc_buf_reset(&host);
+		if (dc_buf_put(&host, loc, len) < 0 || (!dotted && dc_buf_puts(&host, "-docker.pkg.dev") < 0)) {
+			err = dc_error_set(DC_ERR, "out of memory");
+			break;
+		}
+		if (out)
+			err = dc_cred_list_add(out, host.ptr, GCR_USER, token, expires_at);
+		n++;
 	}
 	if (!err && !n)
 		err = location_error(list);

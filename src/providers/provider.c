@@ -35,56 +35,68 @@ static int by_name(const dc_provider **out, const char *name, const char *origin
  * are set (names only, never values). */
 static void name_found(dc_buf *b, const dc_provider *p, const dc_env *env)
 {
-	const char *v = p->variables;
+	const char *v = p->variables, *item;
 	char var[64];
+	size_t len;
 	int n = 0;
 
 	dc_buf_puts(b, p->name);
-	while (v && *v) {
-		size_t len;
-
-		v += strspn(v, ", ");
-		len = strcspn(v, ", ");
-		if (len && len < sizeof(var)) {
-			memcpy(var, v, len);
-			var[len] = '\0';
-			if (dc_env_get(env, var))
-				dc_buf_printf(b, "%s%s", n++ ? ", " : ": ", var);
-		}
-		v += len;
+	while (v && dc_env_list_next(&v, &item, &len)) {
+		if (!len || len >= sizeof(var))
+			continue;
+		memcpy(var, item, len);
+		var[len] = '\0';
+		if (dc_env_get(env, var))
+			dc_buf_printf(b, "%s%s", n++ ? ", " : ": ", var);
 	}
+}
+
+/* "ecr (AWS_ACCESS_KEY_ID, ...); gcr (...)": what selects each provider. */
+static void hints(dc_buf *b)
+{
+	const dc_provider *const *p;
+
+	for (p = dc_providers; *p; p++)
+		dc_buf_printf(b, "%s%s (%s)", p == dc_providers ? "" : "; ", (*p)->name, (*p)->variables);
 }
 
 int dc_provider_select(const dc_provider **out, const dc_env *env, const char *name)
 {
 	const dc_provider *const *p;
 	const dc_provider *found = NULL;
-	dc_buf names = DC_BUF_INIT, hints = DC_BUF_INIT;
-	int n = 0, err = 0;
+	dc_buf msg = DC_BUF_INIT;
+	int n = 0, err;
 
 	if (name)
 		return by_name(out, name, "--provider");
 	if ((name = dc_env_get(env, "DCGEN_PROVIDER")) != NULL)
 		return by_name(out, name, "DCGEN_PROVIDER");
 	for (p = dc_providers; *p; p++) {
-		dc_buf_printf(&hints, "%s%s (%s)", p == dc_providers ? "" : "; ", (*p)->name, (*p)->variables);
 		if ((*p)->detect(env)) {
-			if (n)
-				dc_buf_puts(&names, "; ");
-			name_found(&names, *p, env);
 			found = *p;
 			n++;
 		}
 	}
-	if (n == 1)
+	if (n == 1) {
 		*out = found;
-	else if (n == 0)
-		err = dc_error_set(DC_EUSAGE, "no provider's variables are set; set those of one: %s, or DCGEN_PROVIDER",
-				   hints.ptr);
-	else
+		return 0;
+	}
+	/* the messages are built only now: a cache hit selects too */
+	if (n == 0) {
+		hints(&msg);
+		err = dc_error_set(DC_EUSAGE, "no provider's variables are set; set the variables of one provider: %s; or choose one with DCGEN_PROVIDER",
+				   msg.ptr);
+	} else {
+		for (p = dc_providers; *p; p++) {
+			if ((*p)->detect(env)) {
+				if (msg.len)
+					dc_buf_puts(&msg, "; ");
+				name_found(&msg, *p, env);
+			}
+		}
 		err = dc_error_set(DC_EUSAGE, "the variables of several providers are set (%s); choose one with DCGEN_PROVIDER or --provider",
-				   names.ptr);
-	dc_buf_release(&names);
-	dc_buf_release(&hints);
+				   msg.ptr);
+	}
+	dc_buf_release(&msg);
 	return err;
 }

@@ -25,6 +25,8 @@ typedef struct {
 	const char *summary;   /* one line for --help */
 	const char *variables; /* the variables that select it, ", "-separated:
 				* messages name those of them that are set */
+	int offline;           /* 1: makes no network request, the credential is
+				* the environment's secret as given */
 	int (*detect)(const dc_env *env);
 	int (*fetch)(dc_cred_list *out, const dc_env *env);
 	int (*cache_identity)(dc_buf *out, const dc_env *env);

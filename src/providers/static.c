@@ -6,13 +6,13 @@
 
 #include "providers/provider.h"
 #include "util/log.h"
+#include "util/url.h"
 
 #define DOCKER_HUB "https://index.docker.io/v1/"
 #define HEROKU_HOST "registry.heroku.com"
 #define HEROKU_USER "_"
 #define IBM_DEFAULT "icr.io"
 #define IBM_USER "iamapikey"
-#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 
 static int oom(void)
 {
@@ -31,7 +31,7 @@ static int host_key(dc_buf *out, const char *value, const char *var, const char 
 	if ((err = dc_host_from_url(out, value)) < 0)
 		return dc_error_set(DC_EUSAGE, "%s has '%s', which names no registry host; set it to e.g. %s", var, value,
 				    example);
-	if (strspn(out->ptr, HOST_CHARS) != out->len || out->ptr[0] == '.' || out->ptr[0] == '-' || out->ptr[0] == ':')
+	if (!dc_url_host_valid(out->ptr, out->len))
 		return dc_error_set(DC_EUSAGE, "%s has '%s', whose host is not a host name; set it to e.g. %s", var, value,
 				    example);
 	return 0;
@@ -118,6 +118,7 @@ const dc_provider dc_provider_docker = {
 	.name = "docker",
 	.summary = "Docker Hub or any registry with a user name and password (or access token)",
 	.variables = "DOCKER_USERNAME, DOCKER_PASSWORD",
+	.offline = 1,
 	.detect = docker_detect,
 	.fetch = docker_fetch,
 	.cache_identity = docker_identity,
@@ -166,6 +167,7 @@ const dc_provider dc_provider_heroku = {
 	.name = "heroku",
 	.summary = "Heroku Container Registry (registry.heroku.com, an API key)",
 	.variables = "HEROKU_API_KEY",
+	.offline = 1,
 	.detect = heroku_detect,
 	.fetch = heroku_fetch,
 	.cache_identity = heroku_identity,
@@ -197,34 +199,27 @@ static int ibm_key(const char **key, const dc_env *env)
 static int ibm_each(dc_cred_list *out, dc_buf *ident, const dc_env *env, const char *key)
 {
 	const char *list = dc_env_get(env, "IBMCLOUD_REGISTRY");
-	const char *p = list ? list : IBM_DEFAULT;
+	const char *p = list ? list : IBM_DEFAULT, *name;
 	dc_buf item = DC_BUF_INIT, host = DC_BUF_INIT;
+	size_t len;
 	int n = 0, err = 0;
 
-	while (*p && !err) {
-		size_t len;
-
-		p += strspn(p, " ");
-		len = strcspn(p, ", ");
-		if (len) {
-			dc_buf_reset(&item);
-			dc_buf_reset(&host);
-			if (dc_buf_put(&item, p, len) < 0) {
-				err = oom();
-				break;
-			}
-			if ((err = host_key(&host, item.ptr, "IBMCLOUD_REGISTRY", "us.icr.io,de.icr.io")) < 0)
-				break;
-			if (out)
-				err = dc_cred_list_add(out, host.ptr, IBM_USER, key, 0);
-			if (ident && dc_buf_printf(ident, "registry=%s\n", host.ptr) < 0)
-				err = oom();
-			n++;
+	while (!err && dc_env_list_next(&p, &name, &len)) {
+		if (!len)
+			continue;
+		dc_buf_reset(&item);
+		dc_buf_reset(&host);
+		if (dc_buf_put(&item, name, len) < 0) {
+			err = oom();
+			break;
 		}
-		p += len;
-		p += strspn(p, " ");
-		if (*p == ',')
-			p++;
+		if ((err = host_key(&host, item.ptr, "IBMCLOUD_REGISTRY", "us.icr.io,de.icr.io")) < 0)
+			break;
+		if (out)
+			err = dc_cred_list_add(out, host.ptr, IBM_USER, key, 0);
+		if (ident && dc_buf_printf(ident, "registry=%s\n", host.ptr) < 0)
+			err = oom();
+		n++;
 	}
 	if (!err && !n)
 		err = dc_error_set(DC_EUSAGE, "IBMCLOUD_REGISTRY is '%s', which names no registry; set it to e.g. icr.io or us.icr.io,de.icr.io",
@@ -260,6 +255,7 @@ const dc_provider dc_provider_ibm = {
 	.name = "ibm",
 	.summary = "IBM Cloud Container Registry (icr.io and regional registries, an API key)",
 	.variables = "IBMCLOUD_API_KEY, BLUEMIX_API_KEY",
+	.offline = 1,
 	.detect = ibm_detect,
 	.fetch = ibm_fetch,
 	.cache_identity = ibm_identity,

@@ -56,6 +56,52 @@ int dc_base64_decode(dc_buf *out, const char *text, size_t len)
 	return 0;
 }
 
+int dc_base64url_encode(dc_buf *out, const void *data, size_t len)
+{
+	size_t at = out->len, i;
+	int err;
+
+	if ((err = dc_base64_encode(out, data, len)) < 0)
+		return err;
+	for (i = at; i < out->len; i++) {
+		if (out->ptr[i] == '+')
+			out->ptr[i] = '-';
+		else if (out->ptr[i] == '/')
+			out->ptr[i] = '_';
+	}
+	while (out->len > at && out->ptr[out->len - 1] == '=')
+		out->ptr[--out->len] = '\0';
+	return 0;
+}
+
+int dc_base64url_decode(dc_buf *out, const char *text, size_t len)
+{
+	dc_buf b64 = DC_BUF_INIT;
+	size_t i;
+	int err = 0;
+
+	/* a length of 4n+1 leaves 6 bits: no whole byte, not base64url */
+	if (len % 4 == 1 || len > (size_t)0x3fffffff)
+		return dc_error_set(DC_ERR, "not valid base64url");
+	/* to standard base64 with padding, then OpenSSL's strict decoder; the
+	 * copy may be a token, so it is wiped */
+	dc_buf_init(&b64, 0, DC_BUF_SECRET);
+	for (i = 0; i < len && !err; i++) {
+		if (text[i] == '+' || text[i] == '/' || text[i] == '=')
+			err = dc_error_set(DC_ERR, "not valid base64url");
+		else
+			dc_buf_putc(&b64, text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i]);
+	}
+	while (!err && b64.len % 4)
+		dc_buf_putc(&b64, '=');
+	if (!err && dc_buf_failed(&b64))
+		err = dc_error_set(DC_ERR, "out of memory");
+	if (!err && dc_base64_decode(out, b64.ptr, b64.len) < 0)
+		err = dc_error_set(DC_ERR, dc_buf_failed(out) ? "out of memory" : "not valid base64url");
+	dc_buf_release(&b64);
+	return err;
+}
+
 static int put_entity(dc_buf *out, const char **pp, const char *end)
 {
 	static const struct { const char *name; char c; } named[] = {

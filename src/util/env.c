@@ -54,3 +54,20 @@ int dc_env_long(long *out, const dc_env *env, const char *name, long dflt, long 
 	*out = v;
 	return 0;
 }
+
+int dc_env_list_next(const char **p, const char **item, size_t *n)
+{
+	const char *s = *p;
+
+	if (!*s)
+		return 0;
+	s += strspn(s, " ");
+	*item = s;
+	*n = strcspn(s, ", ");
+	s += *n;
+	s += strspn(s, " ");
+	if (*s == ',')
+		s++;
+	*p = s;
+	return 1;
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/secret.h"
 
 /* Split `path` into a directory (always non-empty) and a base name. */
 static int split(dc_buf *dir, const char **base, const char *path)
@@ -168,10 +169,46 @@ int dc_fs_secure_dir(const char *dir, const char *what)
 	return err ? err : check_dir(dir, what);
 }
 
+/* Read `fd` to its end into `out`, failing past `max` bytes; the chunk
+ * buffer is wiped (it may have held a key). 0, or -1 with errno set: EFBIG
+ * when there is more than `max`, ENOMEM when `out` failed. */
+static int read_all(dc_buf *out, int fd, size_t max)
+{
+	char chunk[4096];
+	size_t total = 0, used = 0;
+	ssize_t n;
+	int rc = 0, saved;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		if ((size_t)n > used)
+			used = (size_t)n;
+		if ((size_t)n > max - total) {
+			errno = EFBIG;
+			rc = -1;
+			break;
+		}
+		total += (size_t)n;
+		if (dc_buf_put(out, chunk, (size_t)n) < 0) {
+			errno = out->overflow ? EFBIG : ENOMEM;
+			rc = -1;
+			break;
+		}
+	}
+	saved = errno;
+	dc_secret_wipe(chunk, used);
+	errno = saved;
+	return rc;
+}
+
 int dc_fs_read(dc_buf *out, const char *path, size_t max)
 {
 	struct stat st;
-	char chunk[4096];
 	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -180,26 +217,39 @@ int dc_fs_read(dc_buf *out, const char *path, size_t max)
 			return DC_ENOTFOUND;
 		return dc_error_set(DC_ERR, "cannot read '%s': %s", path, strerror(errno));
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		err = dc_error_set(DC_ERR, "cannot read '%s': not a regular file", path);
+	else if (read_all(out, fd, max) < 0)
+		err = errno == EFBIG ? dc_error_set(DC_ERR, "'%s' is larger than %zu bytes", path, max)
+				     : dc_error_set(DC_ERR, "cannot read '%s': %s", path, strerror(errno));
+	close(fd);
+	return err;
+}
+
+int dc_fs_read_secret(dc_buf *out, const char *path, size_t max, const char *what)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	/* symlinks are followed: Kubernetes mounts secrets and projected tokens
+	 * as links into a ..data directory; O_NONBLOCK: a FIFO cannot hang us */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return dc_error_set(DC_EUSAGE, "cannot read %s '%s': %s; %s", what, path, strerror(errno),
+				    errno == EACCES ? "check its permissions" : "check the path");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = dc_error_set(DC_EUSAGE, "cannot read %s '%s': not a regular file; check the path", what, path);
 		goto done;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = dc_error_set(DC_ERR, "cannot read '%s': %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > max || dc_buf_put(out, chunk, (size_t)n) < 0) {
-			err = dc_error_set(DC_ERR, "'%s' is larger than %zu bytes", path, max);
-			break;
-		}
-	}
+	if (read_all(out, fd, max) == 0)
+		goto done;
+	if (errno == EFBIG)
+		err = dc_error_set(DC_EUSAGE, "%s '%s' is larger than %zu bytes; check the path", what, path, max);
+	else if (errno == ENOMEM)
+		err = dc_error_set(DC_ERR, "out of memory");
+	else
+		err = dc_error_set(DC_EUSAGE, "cannot read %s '%s': %s; check its permissions", what, path,
+				   strerror(errno));
 done:
 	close(fd);
 	return err;

@@ -29,9 +29,19 @@ int dc_fs_check_writable(const char *path) DC_MUST_USE;
  * group or others. */
 int dc_fs_secure_dir(const char *dir, const char *what) DC_MUST_USE;
 
-/* Read a whole regular file without following a symlink. DC_ENOTFOUND (no
- * message) when absent; DC_ERR when unreadable or larger than `max`. */
+/* Read a whole regular file without following a symlink (our own files:
+ * the cache). DC_ENOTFOUND (no message) when absent; DC_ERR when unreadable
+ * or larger than `max`. */
 int dc_fs_read(dc_buf *out, const char *path, size_t max) DC_MUST_USE;
+
+/* Read a whole secret file the user named (a key, a federated token) into
+ * `out` (make it a DC_BUF_SECRET buffer). Unlike dc_fs_read it follows
+ * symlinks: Kubernetes mounts secrets through them. Regular files only, at
+ * most `max` bytes; the read buffer is wiped. `what` names the file in
+ * messages ("GOOGLE_APPLICATION_CREDENTIALS file"). DC_EUSAGE when the file
+ * is missing, unreadable, not regular or too large; DC_ERR on out of memory.
+ * On failure `out` may hold part of the file: release it. */
+int dc_fs_read_secret(dc_buf *out, const char *path, size_t max, const char *what) DC_MUST_USE;
 
 /* Take an exclusive flock on `path` (created 0600, never through a symlink),
  * waiting at most `timeout_ms`. On success *fd holds the lock until

@@ -103,7 +103,7 @@ static void sleep_ms(long ms)
 }
 
 static CURLcode attempt(dc_http_resp *out, const dc_http_req *req, struct curl_slist *hdrs,
-			long timeout_ms, char *errbuf)
+			long timeout_ms, long connect_ms, char *errbuf)
 {
 	CURLcode rc;
 	const char *ca = getenv("SSL_CERT_FILE");
@@ -117,8 +117,7 @@ static CURLcode attempt(dc_http_resp *out, const dc_http_req *req, struct curl_s
 	curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
-			 config.connect_timeout_ms < timeout_ms ? config.connect_timeout_ms : timeout_ms);
+	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, connect_ms < timeout_ms ? connect_ms : timeout_ms);
 	curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)config.max_reply);
 	curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -194,6 +193,8 @@ int dc_http_send(dc_http_resp *out, const dc_http_req *req)
 	const char *const *h;
 	char errbuf[CURL_ERROR_SIZE];
 	long start = now_ms(), t0;
+	long deadline = req->deadline_ms > 0 ? req->deadline_ms : config.deadline_ms;
+	long connect = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : config.connect_timeout_ms;
 	CURLcode rc = CURLE_OK;
 	int i, err = 0;
 
@@ -209,14 +210,14 @@ int dc_http_send(dc_http_resp *out, const dc_http_req *req)
 		hdrs = n;
 	}
 	for (i = 0; i < config.attempts; i++) {
-		long left = config.deadline_ms - (now_ms() - start);
+		long left = deadline - (now_ms() - start);
 
 		if (left <= 0)
 			break;
 		dc_buf_init(&out->body, config.max_reply, DC_BUF_SECRET);
 		out->status = 0;
 		t0 = now_ms();
-		rc = attempt(out, req, hdrs, left, errbuf);
+		rc = attempt(out, req, hdrs, left, connect, errbuf);
 		dc_log_debug("%s %s -> %s %ld (%zu bytes, %ld ms, attempt %d)", req->method, req->url,
 			     rc == CURLE_OK ? "HTTP" : curl_easy_strerror(rc), out->status, out->body.len,
 			     now_ms() - t0, i + 1);
@@ -227,7 +228,7 @@ int dc_http_send(dc_http_resp *out, const dc_http_req *req)
 		if (i + 1 < config.attempts) {
 			long wait = backoff_ms(i);
 
-			left = config.deadline_ms - (now_ms() - start);
+			left = deadline - (now_ms() - start);
 			if (wait >= left)
 				break;
 			dc_log_debug("%s answered %s; retrying in %ld ms", req->what,

@@ -7,7 +7,7 @@
  *   dc_http_cleanup();              at exit
  *
  * Every request has a connect timeout, a total deadline shared by all its
- * attempts, and a cap on the reply size. TLS peers are always verified (CA
+ * attempts (both configured, or set per request), and a cap on the reply size. TLS peers are always verified (CA
  * bundle from SSL_CERT_FILE or CURL_CA_BUNDLE, else the system's); proxies
  * come from the environment as libcurl reads them (HTTPS_PROXY, NO_PROXY).
  * 5xx, 429, AWS throttling answers and connection resets are retried with
@@ -38,6 +38,8 @@ typedef struct {
 	const char *sigv4;             /* "aws:amz:REGION:SERVICE" to sign, or NULL */
 	const char *userpwd;           /* "KEYID:SECRET" when signing */
 	const char *what;              /* the peer's name in messages: "ECR", "STS" */
+	long deadline_ms;              /* this request's deadline and connect timeout, */
+	long connect_timeout_ms;       /* 0: the configured default */
 } dc_http_req;
 
 typedef struct {

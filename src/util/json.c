@@ -9,9 +9,11 @@ int dc_json_parse_object(json_t **out, const char *data, size_t len, const char 
 	json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 
 	*out = NULL;
+	/* where, not what: jansson's text quotes the reply near the error, and
+	 * the reply may hold a token */
 	if (!doc)
-		return dc_error_set(DC_ERR, "%s sent a reply that is not JSON (%s at byte %d); check the endpoint",
-				    what, jerr.text, jerr.position);
+		return dc_error_set(DC_ERR, "%s sent a reply that is not JSON (error at byte %d); check the endpoint",
+				    what, jerr.position);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return dc_error_set(DC_ERR, "%s sent JSON that is not an object; check the endpoint", what);

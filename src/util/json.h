@@ -12,7 +12,8 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-/* Parse a reply body that must be a JSON object. DC_ERR names `what`. */
+/* Parse a reply body that must be a JSON object. DC_ERR names `what` and
+ * the byte where parsing stopped, never the reply's text. */
 int dc_json_parse_object(json_t **out, const char *data, size_t len, const char *what) DC_MUST_USE;
 /* The string member `key` of `obj`, or NULL if absent or not a string. Borrowed. */
 const char *dc_json_str(const json_t *obj, const char *key);

@@ -81,6 +81,25 @@ void dc_log_redact_clear(void)
 	nsecrets = 0;
 }
 
+void dc_log_clip(char *dst, size_t size, const char *src)
+{
+	size_t i, cut;
+
+	if (!size)
+		return;
+	cut = size - 1 < DC_LOG_CLIP_MAX ? size - 1 : DC_LOG_CLIP_MAX;
+	for (i = 0; src && src[i] && src[i] != '\n' && src[i] != '\r' && i < cut; i++)
+		dst[i] = (unsigned char)src[i] < ' ' || src[i] == 0x7f ? ' ' : src[i];
+	/* cut inside a UTF-8 character (the next byte is 10xxxxxx): drop its start too */
+	if (src && i == cut && ((unsigned char)src[i] & 0xc0) == 0x80) {
+		while (i > 0 && ((unsigned char)dst[i - 1] & 0xc0) == 0x80)
+			i--;
+		if (i > 0 && ((unsigned char)dst[i - 1] & 0xc0) == 0xc0)
+			i--;
+	}
+	dst[i] = '\0';
+}
+
 static void emit(enum dc_log_level level, const char *fmt, va_list ap)
 {
 	dc_buf b = DC_BUF_INIT;

@@ -7,6 +7,9 @@
  *   dc_log_redact_add(secret);   before the secret can reach any message
  *   dc_log_redact(&msg);         for text printed by other routes (errors)
  *   dc_log_redact_clear();       wipes the stored copies at exit
+ *
+ * dc_log_clip() makes upstream text (an error code or description from a
+ * reply) fit to quote in a message: one line, printable, short.
  */
 #ifndef DC_LOG_H
 #define DC_LOG_H
@@ -30,5 +33,13 @@ int dc_log_redact_add(const char *secret) DC_MUST_USE;
 /* Replace every registered secret in `b` by "***". */
 void dc_log_redact(dc_buf *b);
 void dc_log_redact_clear(void);
+
+enum { DC_LOG_CLIP_MAX = 200 };
+
+/* Copy the first line of `src` (NULL: "") into `dst`: control characters
+ * become spaces, and it is cut at DC_LOG_CLIP_MAX bytes or what fits in
+ * `size`, never inside a UTF-8 character. Upstream error descriptions carry
+ * trace lines after the first (AAD) and are not ours to print whole. */
+void dc_log_clip(char *dst, size_t size, const char *src);
 
 #endif

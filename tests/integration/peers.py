@@ -6,13 +6,18 @@ Moto      moto_server with signature checking on (INITIAL_NO_AUTH_ACTION_COUNT):
 Registry  Debian's docker-registry (distribution) with htpasswd auth.
 run()     runs the real dcgen binary and checks that no secret leaks to its
           stdout or stderr.
+env()     a clean environment for it: PATH and the given variables only.
+DcgenCase a test case with an output directory and the checks on what dcgen
+          wrote (or, when it failed, did not write).
 """
 import base64
+import calendar
 import contextlib
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -109,15 +114,8 @@ class Moto:
 
     def env(self, **extra):
         """A clean environment for dcgen against this moto."""
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-             "AWS_ACCESS_KEY_ID": self.key_id, "AWS_SECRET_ACCESS_KEY": self.secret,
-             "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.url}
-        for k, v in extra.items():
-            if v is None:
-                e.pop(k, None)
-            else:
-                e[k] = v
-        return e
+        return env({"AWS_ACCESS_KEY_ID": self.key_id, "AWS_SECRET_ACCESS_KEY": self.secret,
+                    "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.url}, **extra)
 
     def close(self):
         stop(self.proc)
@@ -235,6 +233,25 @@ def make_tls(directory, ip="127.0.0.1"):
     return ca, crt, key
 
 
+def env(base=(), **extra):
+    """A clean environment for dcgen: PATH, the variables of `base`, then those
+    of `extra`, where a value of None removes the variable."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    e.update(base)
+    for k, v in extra.items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    return e
+
+
+def expiry_of(stderr):
+    """The expiry dcgen reports on its success line, as a Unix time (None if none)."""
+    m = re.search(r"expires (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", stderr)
+    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ")) if m else None
+
+
 def decode_auth(entry):
     user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
     return user, password
@@ -254,6 +271,31 @@ def run(args, env, secrets=(), timeout=60):
         if s and (s in r.out or s in r.err):
             raise AssertionError(f"a secret appeared in dcgen's output:\n{r.err}")
     return r
+
+
+class DcgenCase(unittest.TestCase):
+    """dcgen writes .path into .out, a directory of its own (inside .dir, a
+    scratch directory for the test's other files; both go after the test)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="dcgen-out-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.out = os.path.join(self.dir, "out")
+        os.mkdir(self.out)
+        self.path = os.path.join(self.out, "dockercfg")
+
+    def read(self):
+        with open(self.path) as f:
+            return json.load(f)
+
+    def assert_failed_cleanly(self, r, rc, *texts):
+        """Exit `rc`, one line of error naming each of `texts`, nothing written."""
+        self.assertEqual(r.rc, rc, r.err)
+        for t in texts:
+            self.assertIn(t, r.err)
+        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
+        self.assertTrue(r.err.startswith("dcgen: error: "), r.err)
+        self.assertEqual(os.listdir(self.out), [])
 
 
 def main():

@@ -2,15 +2,9 @@
 exchange (tests/peers/azure_server.py) that check the documented form fields
 and verify tokens with `cryptography`: service principal, workload identity,
 admin user, refusals (never echoing a secret), bad replies and bad input."""
-import calendar
-import json
 import os
-import re
-import shutil
 import sys
-import tempfile
 import time
-import unittest
 
 import peers
 
@@ -27,24 +21,15 @@ ISSUER = "https://oidc.dcgen.test/cluster"
 SUBJECT = "system:serviceaccount:ci:dcgen"
 
 
-def expiry_of(stderr):
-    m = re.search(r"expires (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", stderr)
-    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ")) if m else None
-
-
-class AcrCase(unittest.TestCase):
+class AcrCase(peers.DcgenCase):
     def setUp(self):
+        super().setUp()
         self.issuer_key = jwt_rs256.new_key()
         self.aad = AadServer(TENANT, {CLIENT: SECRET},
                              {WI_CLIENT: (ISSUER, SUBJECT, self.issuer_key.public_key())}).start()
         self.addCleanup(self.aad.close)
         self.acr = AcrServer(TENANT, self.aad.public_key).start()
         self.addCleanup(self.acr.close)
-        self.dir = tempfile.mkdtemp(prefix="dcgen-out-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.out)
-        self.path = os.path.join(self.out, "dockercfg")
         self.token_file = os.path.join(self.dir, "azure-identity-token")
         self.federated = self.federated_token(self.issuer_key)
         with open(self.token_file, "w") as f:
@@ -56,15 +41,9 @@ class AcrCase(unittest.TestCase):
                                       "iat": now, "nbf": now, "exp": now + 3600}, **claims), key, kid="k8s")
 
     def env(self, **extra):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AZURE_REGISTRY": self.acr.url,
-             "AZURE_AUTHORITY_HOST": self.aad.url, "AZURE_CLIENT_ID": CLIENT, "AZURE_TENANT_ID": TENANT,
-             "AZURE_CLIENT_SECRET": SECRET}
-        for k, v in extra.items():
-            if v is None:
-                e.pop(k, None)
-            else:
-                e[k] = v
-        return e
+        return peers.env({"AZURE_REGISTRY": self.acr.url, "AZURE_AUTHORITY_HOST": self.aad.url,
+                          "AZURE_CLIENT_ID": CLIENT, "AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_SECRET": SECRET},
+                         **extra)
 
     def wi_env(self, **extra):
         return self.env(**dict({"AZURE_CLIENT_SECRET": None, "AZURE_CLIENT_ID": WI_CLIENT,
@@ -77,24 +56,12 @@ class AcrCase(unittest.TestCase):
             self.assertNotIn(token.split(".")[2], r.err)
         return r
 
-    def read(self):
-        with open(self.path) as f:
-            return json.load(f)
-
-    def assert_failed_cleanly(self, r, rc, *texts):
-        self.assertEqual(r.rc, rc, r.err)
-        for t in texts:
-            self.assertIn(t, r.err)
-        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
-        self.assertTrue(r.err.startswith("dcgen: error: "), r.err)
-        self.assertEqual(os.listdir(self.out), [])
-
     def assert_token_written(self, r):
         self.assertEqual(r.rc, 0, r.err)
         auths = self.read()["auths"]
         self.assertEqual(list(auths), [self.acr.host])
         self.assertEqual(peers.decode_auth(auths[self.acr.host]), (NULL_USER, self.acr.refresh_token))
-        self.assertEqual(expiry_of(r.err), self.acr.refresh_exp, r.err)
+        self.assertEqual(peers.expiry_of(r.err), self.acr.refresh_exp, r.err)
         self.assertEqual(self.acr.requests, [("/oauth2/exchange", "ok")])
         self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
 
@@ -215,8 +182,7 @@ class WorkloadIdentity(AcrCase):
 
 class AdminUser(AcrCase):
     def admin_env(self, **extra):
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AZURE_USERNAME": "myregistry",
-                "AZURE_PASSWORD": "admin/pass+word=0123", **extra}
+        return peers.env({"AZURE_USERNAME": "myregistry", "AZURE_PASSWORD": "admin/pass+word=0123"}, **extra)
 
     def test_written_as_given(self):
         for registry, host in [("myregistry", "myregistry.azurecr.io"), ("MyRegistry", "myregistry.azurecr.io"),

@@ -1,12 +1,10 @@
 """dcgen against a local ECR / ECR Public endpoint that checks SigV4 with
 botocore: ECR Public (moto lacks it), session tokens, and every upstream
 fault: retries, bounded failures, timeouts, huge, truncated and non-JSON replies."""
-import json
 import os
 import socket
 import sys
 import tempfile
-import unittest
 
 import peers
 
@@ -17,42 +15,20 @@ KEY_ID, SECRET = "AKIADCGENTESTKEY0001", "dcgen/test+secret/abcdefghijklmnopqrst
 TEMP_ID, TEMP_SECRET, TEMP_TOKEN = "ASIADCGENTESTKEY0002", "temp/secret+xyz0123456789", "FwoGZXIvYXdzE" + "t" * 300
 
 
-class EcrLocal(unittest.TestCase):
+class EcrLocal(peers.DcgenCase):
     def setUp(self):
+        super().setUp()
         self.srv = AwsJsonServer({KEY_ID: (SECRET, None), TEMP_ID: (TEMP_SECRET, TEMP_TOKEN)}).start()
-        self.dir = tempfile.mkdtemp(prefix="dcgen-out-")
-        self.path = os.path.join(self.dir, "dockercfg")
-
-    def tearDown(self):
-        self.srv.close()
-        for f in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, f))
-        os.rmdir(self.dir)
+        self.addCleanup(self.srv.close)
 
     def env(self, **extra):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_ACCESS_KEY_ID": KEY_ID,
-             "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "eu-central-1",
-             "AWS_ENDPOINT_URL_ECR": self.srv.url, "AWS_ENDPOINT_URL_ECR_PUBLIC": self.srv.url}
-        for k, v in extra.items():
-            if v is None:
-                e.pop(k, None)
-            else:
-                e[k] = v
-        return e
+        return peers.env({"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
+                          "AWS_REGION": "eu-central-1", "AWS_ENDPOINT_URL_ECR": self.srv.url,
+                          "AWS_ENDPOINT_URL_ECR_PUBLIC": self.srv.url}, **extra)
 
     def run_dcgen(self, env, *args, timeout=60):
         return peers.run(list(args) + [self.path], env,
                          [SECRET, TEMP_SECRET, TEMP_TOKEN, self.srv.token_prefix], timeout=timeout)
-
-    def read(self):
-        with open(self.path) as f:
-            return json.load(f)
-
-    def assert_failed_cleanly(self, r, rc, text):
-        self.assertEqual(r.rc, rc, r.err)
-        self.assertIn(text, r.err)
-        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
-        self.assertEqual(os.listdir(self.dir), [])
 
     def test_ecr_public(self):
         r = self.run_dcgen(self.env(ECR_PUBLIC="1"))

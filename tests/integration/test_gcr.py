@@ -2,21 +2,15 @@
 server (tests/peers/google_server.py) that verify the JWT bearer grant with
 `cryptography`: keys by content and by file, Artifact Registry locations,
 identity checks, refused keys, bad replies, bad keys, and the metadata path."""
-import calendar
 import json
 import os
-import re
-import shutil
 import socket
 import sys
-import tempfile
 import time
-import unittest
 
 import peers
 
 sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
-import jwt_rs256  # noqa: E402
 from google_server import GoogleServer, service_account_key  # noqa: E402
 
 EMAIL = "ci-pusher@dcgen-test.iam.gserviceaccount.com"
@@ -24,31 +18,15 @@ PROJECT = "dcgen-test"
 GCR_HOSTS = {"gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io"}
 
 
-def expiry_of(stderr):
-    """The expiry dcgen reports on its success line, as a Unix time."""
-    m = re.search(r"expires (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", stderr)
-    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ")) if m else None
-
-
-class GcrCase(unittest.TestCase):
+class GcrCase(peers.DcgenCase):
     def setUp(self):
+        super().setUp()
         self.srv = GoogleServer().start()
         self.addCleanup(self.srv.close)
         self.key = self.srv.add_account(EMAIL, PROJECT)
-        self.dir = tempfile.mkdtemp(prefix="dcgen-out-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.out = os.path.join(self.dir, "out")
-        os.mkdir(self.out)
-        self.path = os.path.join(self.out, "dockercfg")
 
     def env(self, **extra):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GOOGLE_AUTH_JSON": json.dumps(self.key)}
-        for k, v in extra.items():
-            if v is None:
-                e.pop(k, None)
-            else:
-                e[k] = v
-        return e
+        return peers.env({"GOOGLE_AUTH_JSON": json.dumps(self.key)}, **extra)
 
     def secrets(self, key=None):
         key = key or self.key
@@ -63,18 +41,6 @@ class GcrCase(unittest.TestCase):
             self.assertNotIn(assertion, r.err)
             self.assertNotIn(assertion.split(".")[2], r.err)
         return r
-
-    def read(self):
-        with open(self.path) as f:
-            return json.load(f)
-
-    def assert_failed_cleanly(self, r, rc, *texts):
-        self.assertEqual(r.rc, rc, r.err)
-        for t in texts:
-            self.assertIn(t, r.err)
-        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
-        self.assertTrue(r.err.startswith("dcgen: error: "), r.err)
-        self.assertEqual(os.listdir(self.out), [])
 
     def assert_written(self, r, hosts):
         self.assertEqual(r.rc, 0, r.err)
@@ -98,7 +64,7 @@ class KeyGrant(GcrCase):
         self.assertEqual(claims["scope"], "https://www.googleapis.com/auth/cloud-platform")
         self.assertEqual(claims["exp"], claims["iat"] + 3600)
         # expiry from expires_in
-        exp = expiry_of(r.err)
+        exp = peers.expiry_of(r.err)
         self.assertIsNotNone(exp, r.err)
         self.assertTrue(before + 3599 - 2 <= exp <= int(time.time()) + 3599 + 2, (before, exp))
 
@@ -294,7 +260,7 @@ class Metadata(GcrCase):
         self.assert_written(r, GCR_HOSTS | {"us-central1-docker.pkg.dev"})
         self.assertEqual(self.srv.requests,
                          [("/computeMetadata/v1/instance/service-accounts/default/token", "ok")])
-        self.assertIsNotNone(expiry_of(r.err), r.err)
+        self.assertIsNotNone(peers.expiry_of(r.err), r.err)
 
     def test_selected_by_name(self):
         r = self.run_dcgen(self.env(HEROKU_API_KEY="heroku-key-0123"))

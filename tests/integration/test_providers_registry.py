@@ -20,7 +20,6 @@ import unittest
 import peers
 
 sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
-import jwt_rs256  # noqa: E402
 from azure_server import NULL_USER, AadServer, AcrServer  # noqa: E402
 from google_server import GoogleServer  # noqa: E402
 

@@ -30,6 +30,8 @@ class StaticCase(unittest.TestCase):
         r = self.run_dcgen(env, *args)
         self.assertEqual(r.rc, 0, r.err)
         self.assertNotIn("expires", r.err)
+        # no request was made: the credential is the environment's own
+        self.assertRegex(r.err, r"wrote \d+ \w+ credentials? from the environment to ")
         self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
         with open(self.path) as f:
             doc = json.load(f)
@@ -49,6 +51,16 @@ class StaticCase(unittest.TestCase):
 class Docker(StaticCase):
     def env(self, **extra):
         return dict({"DOCKER_USERNAME": "ci-bot", "DOCKER_PASSWORD": PASSWORD}, **extra)
+
+    def test_with_a_cache(self):
+        # nothing to save: a credential without an expiry is never cached, and
+        # each run says where it came from
+        cache = os.path.join(self.dir, "cache")
+        for _ in range(2):
+            r = self.run_dcgen(self.env(DCGEN_CACHE_DIR=cache))
+            self.assertEqual(r.rc, 0, r.err)
+            self.assertIn("wrote 1 docker credential from the environment to ", r.err)
+        self.assertEqual([f for f in os.listdir(cache) if f.endswith(".entry")], [])
 
     def test_docker_hub_by_default(self):
         auths = self.written(self.env())

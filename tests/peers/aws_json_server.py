@@ -21,25 +21,19 @@ import json
 import os
 import random
 import socket
-import ssl
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from localserver import LocalHandler, LocalServer
+
 TARGETS = {
     "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken": "ecr",
     "SpencerFrontendService.GetAuthorizationToken": "ecr-public",
 }
-
-
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # clients that hang up on "huge" or "slow" replies are expected
 
 
 def parse_authorization(value):
@@ -54,47 +48,20 @@ def parse_authorization(value):
     return key_id, date, region, service, parts["SignedHeaders"].split(";"), parts["Signature"]
 
 
-class AwsJsonServer:
+class AwsJsonServer(LocalServer):
     def __init__(self, keys, port=0, script=(), lifetime=43200, token_prefix="ecr-token",
                  account="123456789012", slow_seconds=30, delay=(0, 0), tls=None):
         self.keys = dict(keys)          # key id -> (secret, session token or None)
-        self.script = list(script)
         self.lifetime = lifetime
         self.token_prefix = token_prefix
         self.account = account
         self.slow_seconds = slow_seconds
         self.delay = delay              # (min, max) seconds before every answer
-        self.requests = []              # (target, service, region, outcome)
-        self.lock = threading.Lock()
-        self.httpd = QuietServer(("127.0.0.1", port), self._handler())
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        if tls:  # (certificate file, key file): serve HTTPS instead
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*tls)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-            self.url = f"https://127.0.0.1:{self.port}"
+        # .requests: (target, service, region, outcome)
+        super().__init__(script, port, tls)
 
     def token_for(self, registry):
         return f"{self.token_prefix}-{registry}"
-
-    def start(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    @property
-    def count(self):
-        with self.lock:
-            return len(self.requests)
-
-    def _next(self):
-        with self.lock:
-            return self.script.pop(0) if self.script else "ok"
 
     def verify(self, method, path, headers, body):
         """None when the request is signed right, else the AWS error code."""
@@ -133,37 +100,20 @@ class AwsJsonServer:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send(self, status, payload, truncate=False):
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if truncate:
-                    # half the promised body, then the connection closes
-                    self.wfile.write(data[: len(data) // 2])
-                    self.close_connection = True
-                    return
-                self.wfile.write(data)
+        class Handler(LocalHandler):
+            content_type = "application/x-amz-json-1.1"
 
             def error(self, status, code, message):
                 self.send(status, {"__type": code, "message": message})
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.body()
                 target = self.headers.get("X-Amz-Target", "")
                 outcome = server._next()
                 if server.delay[1] > 0:
                     time.sleep(random.uniform(*server.delay))
                 err, region, service = server.verify("POST", self.path, self.headers, body)
-                with server.lock:
-                    server.requests.append((target, service, region, err or outcome))
+                server._record(target, service, region, err or outcome)
                 if err:
                     return self.error(400 if err != "InvalidSignatureException" else 403, err,
                                       "the request signature or key was not accepted")

@@ -25,14 +25,12 @@ Faults come from a script, one behaviour per request ("ok", "500", "notjson",
 "norefresh", "401"); when it runs out: "ok".
 """
 import http.client
-import json
 import secrets
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt_rs256
+from localserver import LocalHandler, LocalServer
 
 ACR_SCOPE = "https://containerregistry.azure.net/.default"
 ACR_AUDIENCE = "https://containerregistry.azure.net"
@@ -41,13 +39,6 @@ FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 NULL_USER = "00000000-0000-0000-0000-000000000000"
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
        "content-length"}
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
 
 
 def parse_form(headers, body, fields):
@@ -70,62 +61,14 @@ def aad_error(code, aadsts, text):
             "error_codes": [aadsts], "timestamp": "2026-11-28 12:00:00Z"}
 
 
-class _Base:
-    def __init__(self, script):
-        self.script = list(script)
-        self.requests = []      # (path, outcome or refusal reason)
-        self.lock = threading.Lock()
-        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
-        self.port = self.httpd.server_address[1]
-        self.host = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.host}"
-
-    def start(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _next(self):
-        with self.lock:
-            return self.script.pop(0) if self.script else "ok"
-
-    def _record(self, path, outcome):
-        with self.lock:
-            self.requests.append((path, outcome))
+class _Base(LocalServer):
+    """A server whose every request goes to .handle(handler, method, path, body);
+    .requests: (path, outcome or refusal reason)."""
 
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send(self, status, payload, ctype="application/json; charset=utf-8"):
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def body(self):
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(chunks)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                return self.rfile.read(int(self.headers.get("Content-Length", 0)))
-
+        class Handler(LocalHandler):
             def dispatch(self):
                 server.handle(self, self.command, urllib.parse.urlsplit(self.path).path, self.body())
 

@@ -20,12 +20,11 @@ Faults come from a script, one behaviour per request ("ok", "500", "notjson",
 """
 import json
 import secrets
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt_rs256
+from localserver import LocalHandler, LocalServer
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -51,55 +50,28 @@ def service_account_key(email, project_id, token_uri, key=None, kid=None):
     }, key
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
-
-
-class GoogleServer:
-    """Token endpoint at .token_uri and metadata server at .metadata_host."""
+class GoogleServer(LocalServer):
+    """Token endpoint at .token_uri and metadata server at .metadata_host;
+    .requests: (path, outcome or refusal reason)."""
 
     def __init__(self, expires_in=3599, script=(), slow_seconds=30):
+        super().__init__(script)
         self.accounts = {}              # email -> (public key, private_key_id)
         self.token = "ya29.dcgen-" + secrets.token_hex(16)   # under bcrypt's 72 bytes
         self.expires_in = expires_in
-        self.script = list(script)
         self.slow_seconds = slow_seconds
         self.metadata_email = "default@dcgen-test.iam.gserviceaccount.com"
         self.metadata_project = "dcgen-test"
-        self.requests = []              # (path, outcome or refusal reason)
         self.claims = []                # claims of every verified assertion
         self.assertions = []            # every assertion received, verified or not
-        self.lock = threading.Lock()
-        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self.token_uri = f"{self.url}/token"
-        self.metadata_host = f"127.0.0.1:{self.port}"
+        self.metadata_host = self.host
 
     def add_account(self, email, project_id):
         """Register a new service account; returns its key file dict."""
         key, private = service_account_key(email, project_id, self.token_uri)
         self.accounts[email] = (private.public_key(), key["private_key_id"])
         return key
-
-    def start(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def _next(self):
-        with self.lock:
-            return self.script.pop(0) if self.script else "ok"
-
-    def _record(self, path, outcome):
-        with self.lock:
-            self.requests.append((path, outcome))
 
     def check_grant(self, content_type, body):
         """None when the grant is right, else (status, error reply, reason)."""
@@ -145,21 +117,10 @@ class GoogleServer:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send(self, status, payload, ctype="application/json; charset=utf-8", metadata=False):
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                if metadata:
-                    self.send_header("Metadata-Flavor", "Google")
-                self.end_headers()
-                self.wfile.write(data)
+        class Handler(LocalHandler):
+            def send(self, status, payload, ctype=None, metadata=False):
+                # the metadata server marks its answers as its own
+                return super().send(status, payload, ctype, [("Metadata-Flavor", "Google")] if metadata else ())
 
             def token_reply(self, outcome, metadata=False):
                 if outcome == "500":
@@ -175,7 +136,7 @@ class GoogleServer:
                                        "token_type": "Bearer"}, metadata=metadata)
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.body()
                 if self.path != "/token":
                     server._record(self.path, "not found")
                     return self.send(404, {"error": "not_found"})

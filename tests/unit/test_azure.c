@@ -57,19 +57,6 @@ static void test_registry(void)
 	check_registry_bad("https://my registry.azurecr.io", "not a host name");
 }
 
-static int b64url(dc_buf *out, const char *text)
-{
-	size_t at = out->len, i;
-
-	if (dc_base64_encode(out, text, strlen(text)) < 0)
-		return -1;
-	for (i = at; i < out->len; i++)
-		out->ptr[i] = out->ptr[i] == '+' ? '-' : out->ptr[i] == '/' ? '_' : out->ptr[i];
-	while (out->len > at && out->ptr[out->len - 1] == '=')
-		out->ptr[--out->len] = '\0';
-	return 0;
-}
-
 /* "header.<claims>.sig" with `claims` base64url-encoded. */
 static int exp_of(time_t *out, const char *claims)
 {
@@ -77,7 +64,7 @@ static int exp_of(time_t *out, const char *claims)
 	int err;
 
 	dc_buf_puts(&jwt, "eyJhbGciOiJSUzI1NiJ9.");
-	b64url(&jwt, claims);
+	CHECK_EQ_INT(dc_base64url_encode(&jwt, claims, strlen(claims)), 0);
 	dc_buf_puts(&jwt, ".c2lnbmF0dXJl");
 	err = dc_azure_jwt_exp(out, jwt.ptr);
 	dc_buf_release(&jwt);

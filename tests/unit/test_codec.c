@@ -1,4 +1,4 @@
-/* test_codec.c -- util/codec: base64 and the XML text lookup. */
+/* test_codec.c -- util/codec: base64, base64url and the XML text lookup. */
 #include <string.h>
 
 #include "t.h"
@@ -6,16 +6,22 @@
 
 static void test_base64_vectors(void)
 {
-	/* RFC 4648 section 10 */
-	static const struct { const char *plain, *b64; } v[] = {
-		{ "", "" },           { "f", "Zg==" },         { "fo", "Zm8=" },
-		{ "foo", "Zm9v" },    { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
-		{ "foobar", "Zm9vYmFy" },
+	/* RFC 4648 section 10, and bytes where the two alphabets differ */
+	static const struct { const char *plain, *b64, *b64url; } v[] = {
+		{ "", "", "" },
+		{ "f", "Zg==", "Zg" },
+		{ "fo", "Zm8=", "Zm8" },
+		{ "foo", "Zm9v", "Zm9v" },
+		{ "foob", "Zm9vYg==", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE=", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+		{ "\xfb\xff", "+/8=", "-_8" },
+		{ ">>>???", "Pj4+Pz8/", "Pj4-Pz8_" },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		dc_buf e = DC_BUF_INIT, d = DC_BUF_INIT;
+		dc_buf e = DC_BUF_INIT, d = DC_BUF_INIT, ue = DC_BUF_INIT, ud = DC_BUF_INIT;
 
 		CHECK_EQ_INT(dc_base64_encode(&e, v[i].plain, strlen(v[i].plain)), 0);
 		CHECK_EQ_STR(e.ptr, v[i].b64);
@@ -23,8 +29,18 @@ static void test_base64_vectors(void)
 		CHECK_EQ_INT(dc_base64_decode(&d, v[i].b64, strlen(v[i].b64)), 0);
 		CHECK_EQ_STR(d.ptr, v[i].plain);
 		CHECK_EQ_INT(d.len, strlen(v[i].plain));
+		/* base64url appends, like the rest */
+		CHECK_EQ_INT(dc_buf_puts(&ue, "x."), 0);
+		CHECK_EQ_INT(dc_base64url_encode(&ue, v[i].plain, strlen(v[i].plain)), 0);
+		CHECK_EQ_STR(ue.ptr + 2, v[i].b64url);
+		CHECK_EQ_INT(ue.len, 2 + strlen(v[i].b64url));
+		CHECK_EQ_INT(dc_base64url_decode(&ud, v[i].b64url, strlen(v[i].b64url)), 0);
+		CHECK_EQ_STR(ud.ptr, v[i].plain);
+		CHECK_EQ_INT(ud.len, strlen(v[i].plain));
 		dc_buf_release(&e);
 		dc_buf_release(&d);
+		dc_buf_release(&ue);
+		dc_buf_release(&ud);
 	}
 }
 
@@ -103,6 +119,54 @@ static void test_base64_rejects(void)
 	}
 }
 
+static void test_base64url_round_trips(void)
+{
+	unsigned char data[40];
+	size_t len, i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 53 + 250);
+	for (len = 0; len <= sizeof(data); len++) {
+		dc_buf e = DC_BUF_INIT, d;
+
+		dc_buf_init(&d, 0, DC_BUF_SECRET);
+		CHECK_EQ_INT(dc_base64url_encode(&e, data, len), 0);
+		CHECK_EQ_INT(e.len, (4 * len + 2) / 3);
+		CHECK_EQ_INT(strcspn(e.ptr, "+/="), e.len);
+		CHECK_EQ_INT(dc_base64url_decode(&d, e.ptr, e.len), 0);
+		CHECK_EQ_INT(d.len, len);
+		CHECK(len == 0 || !memcmp(d.ptr, data, len));
+		dc_buf_release(&e);
+		dc_buf_release(&d);
+	}
+}
+
+static void test_base64url_rejects(void)
+{
+	static const char *const bad[] = {
+		"Zg==",  /* padding */
+		"Zm8=",
+		"Z",     /* 6 bits: no byte */
+		"Zm9vY",
+		"Zm+v",  /* the standard alphabet */
+		"Zm/v",
+		"Zm9v\n",
+		"Zm 9",
+		"Zm9*",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dc_buf d = DC_BUF_INIT;
+
+		dc_error_clear();
+		if (!CHECK_EQ_INT(dc_base64url_decode(&d, bad[i], strlen(bad[i])), DC_ERR))
+			fprintf(stderr, "  accepted '%s'\n", bad[i]);
+		CHECK_HAS(dc_error_last(), "not valid base64url");
+		dc_buf_release(&d);
+	}
+}
+
 static void test_xml_text(void)
 {
 	const char *doc = "<?xml version=\"1.0\"?>\n<AssumeRoleResponse><Credentials>"
@@ -154,6 +218,8 @@ int main(void)
 	T_RUN(test_base64_appends);
 	T_RUN(test_base64_round_trips);
 	T_RUN(test_base64_rejects);
+	T_RUN(test_base64url_round_trips);
+	T_RUN(test_base64url_rejects);
 	T_RUN(test_xml_text);
 	T_RUN(test_xml_not_found);
 	return t_done();

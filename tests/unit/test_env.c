@@ -1,5 +1,6 @@
 /* test_env.c -- util/env: made-up and process environments. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,8 +105,50 @@ static void test_long_errors(void)
 	dc_error_clear();
 }
 
+/* The items of `list` joined by "|", empty ones as "". */
+static void items(char *out, size_t size, const char *list)
+{
+	const char *p = list, *item;
+	size_t n, at = 0;
+	int count = 0;
+
+	out[0] = '\0';
+	while (dc_env_list_next(&p, &item, &n) && at + n + 2 < size) {
+		if (count++)
+			out[at++] = '|';
+		memcpy(out + at, item, n);
+		at += n;
+		out[at] = '\0';
+	}
+}
+
+static void test_list(void)
+{
+	static const struct { const char *list, *items; } v[] = {
+		{ "us, europe-west1,asia", "us|europe-west1|asia" },
+		{ "  a  ,b , c  ", "a|b|c" },
+		{ "a b", "a|b" },   /* a space separates too */
+		{ "a,", "a" },      /* a trailing comma ends the list */
+		{ "one", "one" },
+		{ "", "" },
+		/* empty items are handed over, for the caller to skip or refuse */
+		{ "a,,b", "a||b" },
+		{ ",a", "|a" },
+		{ " , ", "|" },
+	};
+	char got[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		items(got, sizeof(got), v[i].list);
+		if (!CHECK_EQ_STR(got, v[i].items))
+			fprintf(stderr, "  for '%s'\n", v[i].list);
+	}
+}
+
 int main(void)
 {
+	T_RUN(test_list);
 	T_RUN(test_get);
 	T_RUN(test_made_up_hides_process);
 	T_RUN(test_first);

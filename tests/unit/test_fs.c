@@ -1,4 +1,5 @@
-/* test_fs.c -- util/fs: atomic writes and the writability check. */
+/* test_fs.c -- util/fs: atomic writes, the writability check, and reading
+ * our own files (never through a symlink) and the user's secret files (through one). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -265,6 +266,72 @@ static void test_check_writable(void)
 	dc_error_clear();
 }
 
+static void test_read_own_file(void)
+{
+	dc_buf b = DC_BUF_INIT;
+
+	CHECK_EQ_INT(spit(at(0, "entry"), "sealed"), 0);
+	CHECK_EQ_INT(dc_fs_read(&b, at(0, "entry"), 64), 0);
+	CHECK_EQ_STR(b.ptr, "sealed");
+	dc_buf_reset(&b);
+	CHECK_EQ_INT(dc_fs_read(&b, at(1, "absent"), 64), DC_ENOTFOUND);
+	/* our own files are never read through a symlink */
+	CHECK_EQ_INT(symlink(at(0, "entry"), at(2, "link")), 0);
+	CHECK_EQ_INT(dc_fs_read(&b, at(2, "link"), 64), DC_ERR);
+	CHECK_EQ_INT(dc_fs_read(&b, at(0, "entry"), 5), DC_ERR);
+	CHECK_HAS(dc_error_last(), "larger than 5 bytes");
+	dc_buf_release(&b);
+	clean(root);
+	dc_error_clear();
+}
+
+static void test_read_secret(void)
+{
+	dc_buf b;
+	char big[10000];
+	const char *what = "X_KEY_FILE";
+
+	dc_buf_init(&b, 0, DC_BUF_SECRET);
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_EQ_INT(spit(at(0, "key.json"), big), 0);
+	/* larger than one read, whole */
+	CHECK_EQ_INT(dc_fs_read_secret(&b, at(0, "key.json"), 64 * 1024, what), 0);
+	CHECK_EQ_INT(b.len, sizeof(big) - 1);
+	CHECK_EQ_STR(b.ptr, big);
+	/* through a symlink into a ..data directory, as Kubernetes mounts it */
+	CHECK_EQ_INT(mkdir(at(1, "..data"), 0700), 0);
+	CHECK_EQ_INT(spit(at(1, "..data/token"), "eyJ.token"), 0);
+	CHECK_EQ_INT(symlink("..data/token", at(2, "token")), 0);
+	dc_buf_reset(&b);
+	CHECK_EQ_INT(dc_fs_read_secret(&b, at(2, "token"), 64, what), 0);
+	CHECK_EQ_STR(b.ptr, "eyJ.token");
+	/* exactly the cap is fine, one byte more is not */
+	dc_buf_reset(&b);
+	CHECK_EQ_INT(dc_fs_read_secret(&b, at(2, "token"), 9, what), 0);
+	dc_buf_reset(&b);
+	dc_error_clear();
+	CHECK_EQ_INT(dc_fs_read_secret(&b, at(0, "key.json"), 9998, what), DC_EUSAGE);
+	CHECK_HAS(dc_error_last(), "X_KEY_FILE '");
+	CHECK_HAS(dc_error_last(), "is larger than 9998 bytes");
+	/* missing, a directory, a FIFO (refused without waiting for a writer) */
+	dc_error_clear();
+	CHECK_EQ_INT(dc_fs_read_secret(&b, at(3, "absent"), 64, what), DC_EUSAGE);
+	CHECK_HAS(dc_error_last(), "cannot read X_KEY_FILE '");
+	CHECK_HAS(dc_error_last(), "absent': No such file or directory; check the path");
+	CHECK_EQ_INT(dc_fs_read_secret(&b, at(1, "..data"), 64, what), DC_EUSAGE);
+	CHECK_HAS(dc_error_last(), "not a regular file");
+	if (CHECK_EQ_INT(mkfifo(at(3, "fifo"), 0600), 0)) {
+		CHECK_EQ_INT(dc_fs_read_secret(&b, at(3, "fifo"), 64, what), DC_EUSAGE);
+		CHECK_HAS(dc_error_last(), "not a regular file");
+	}
+	/* nothing of a key in the messages */
+	CHECK_LACKS(dc_error_last(), "kkkk");
+	dc_buf_release(&b);
+	clean(root);
+	dc_error_clear();
+}
+
 int main(void)
 {
 	int rc;
@@ -279,6 +346,8 @@ int main(void)
 	T_RUN(test_relative_path);
 	T_RUN(test_failures_leave_nothing);
 	T_RUN(test_check_writable);
+	T_RUN(test_read_own_file);
+	T_RUN(test_read_secret);
 	rc = t_done();
 	clean(root);
 	rmdir(root);

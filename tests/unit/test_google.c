@@ -65,37 +65,25 @@ static int parse(dc_google_key *k, const char *field, const char *value)
 /* base64url part -> JSON object */
 static json_t *part_json(const char *p, size_t n)
 {
-	dc_buf b64 = DC_BUF_INIT, plain = DC_BUF_INIT;
+	dc_buf plain = DC_BUF_INIT;
 	json_t *doc = NULL;
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		dc_buf_putc(&b64, p[i] == '-' ? '+' : p[i] == '_' ? '/' : p[i]);
-	while (b64.len % 4)
-		dc_buf_putc(&b64, '=');
-	if (CHECK_EQ_INT(dc_base64_decode(&plain, b64.ptr, b64.len), 0))
+	if (CHECK_EQ_INT(dc_base64url_decode(&plain, p, n), 0))
 		doc = json_loadb(plain.ptr, plain.len, JSON_REJECT_DUPLICATES, NULL);
-	dc_buf_release(&b64);
 	dc_buf_release(&plain);
 	return doc;
 }
 
 static int verify_sig(const char *signed_part, size_t n, const char *sig_b64url)
 {
-	dc_buf b64 = DC_BUF_INIT, sig = DC_BUF_INIT;
+	dc_buf sig = DC_BUF_INIT;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	size_t i;
 	int ok = 0;
 
-	for (i = 0; sig_b64url[i]; i++)
-		dc_buf_putc(&b64, sig_b64url[i] == '-' ? '+' : sig_b64url[i] == '_' ? '/' : sig_b64url[i]);
-	while (b64.len % 4)
-		dc_buf_putc(&b64, '=');
-	if (dc_base64_decode(&sig, b64.ptr, b64.len) == 0 &&
+	if (dc_base64url_decode(&sig, sig_b64url, strlen(sig_b64url)) == 0 &&
 	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, rsa_key) == 1)
 		ok = EVP_DigestVerify(md, (unsigned char *)sig.ptr, sig.len, (const unsigned char *)signed_part, n) == 1;
 	EVP_MD_CTX_free(md);
-	dc_buf_release(&b64);
 	dc_buf_release(&sig);
 	return ok;
 }
@@ -149,7 +137,8 @@ static void test_bad_keys(void)
 	check_bad("token_uri", "http://oauth2.example.test/token", "plain http to another machine");
 	check_bad("token_uri", "http://127.example.test/token", "plain http to another machine");
 	check_bad("token_uri", "ftp://oauth2.example.test/token", "not an https URL");
-	check_bad("token_uri", "https:///token", "not a URL with a host");
+	check_bad("token_uri", "https:///token", "which names no host");
+	check_bad("token_uri", "https://oauth2.example.test/to ken", "white space");
 	/* an encrypted key is refused, never prompted for */
 	enc = pem_of(rsa_key, EVP_aes_128_cbc());
 	if (CHECK(enc != NULL))

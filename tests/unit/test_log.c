@@ -204,6 +204,43 @@ static void test_long_line(void)
 	dc_log_set_sink(NULL, DC_LOG_WARN);
 }
 
+static void test_clip(void)
+{
+	static const struct { const char *src, *want; size_t size; } v[] = {
+		{ "invalid_grant", "invalid_grant", 256 },
+		{ NULL, "", 256 },
+		/* the first line only: AAD puts trace ids after it */
+		{ "AADSTS7000215: Invalid client secret.\r\nTrace ID: 0123\r\n", "AADSTS7000215: Invalid client secret.", 256 },
+		{ "one\ntwo", "one", 256 },
+		/* no control characters reach a terminal */
+		{ "a\tb\x1b[31mc\x7f", "a b [31mc ", 256 },
+		/* what fits, and never half a UTF-8 character ("\xc3\xa9" is one) */
+		{ "abcdefghij", "abcdefg", 8 },
+		{ "abcdef\xc3\xa9", "abcdef", 8 },
+		{ "abcde\xc3\xa9", "abcde\xc3\xa9", 8 },
+		{ "ab\xe2\x82\xac\xe2\x82\xac", "ab\xe2\x82\xac", 8 },
+		{ "x", "", 1 },
+	};
+	char big[300], dst[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		dc_log_clip(dst, v[i].size, v[i].src);
+		CHECK_EQ_STR(dst, v[i].want);
+	}
+	/* at most DC_LOG_CLIP_MAX bytes, whole characters */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	dc_log_clip(dst, sizeof(dst), big);
+	CHECK_EQ_INT(strlen(dst), DC_LOG_CLIP_MAX);
+	for (i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	dc_log_clip(dst, sizeof(dst), big);
+	CHECK_EQ_INT(strlen(dst), DC_LOG_CLIP_MAX);
+	dc_log_clip(dst, 200, big); /* room for 199: cut to 198 */
+	CHECK_EQ_INT(strlen(dst), 198);
+}
+
 int main(void)
 {
 	T_RUN(test_levels);
@@ -212,6 +249,7 @@ int main(void)
 	T_RUN(test_redact_buffer);
 	T_RUN(test_overlapping_secrets);
 	T_RUN(test_long_line);
+	T_RUN(test_clip);
 	forget();
 	dc_log_redact_clear();
 	return t_done();

@@ -1,4 +1,5 @@
 /* test_provider.c -- providers/provider: choosing a provider. */
+#include <stdio.h>
 #include <string.h>
 
 #include "providers/provider.h"
@@ -93,6 +94,31 @@ static void test_table(void)
 			found = 1;
 	}
 	CHECK(found);
+	/* the static providers make no request: their answer is the environment's */
+	CHECK(dc_provider_docker.offline && dc_provider_heroku.offline && dc_provider_ibm.offline);
+	CHECK(!dc_provider_ecr.offline && !dc_provider_gcr.offline && !dc_provider_acr.offline);
+}
+
+static void test_ecr_variables(void)
+{
+	static const char *const each[] = { "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_STS_ROLE=x",
+					    "AWS_ECR_REGISTRY_IDS=x", "ECR_PUBLIC=1" };
+	size_t i;
+
+	/* every variable that selects ecr is listed, and named when it is set */
+	for (i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
+		char name[32], found[80], *vars[] = { (char *)each[i], "HEROKU_API_KEY=h-key-0001", NULL };
+		dc_env e = { vars };
+		const dc_provider *p = NULL;
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(each[i], "="), each[i]);
+		snprintf(found, sizeof(found), "(ecr: %s; heroku: HEROKU_API_KEY)", name);
+		CHECK_HAS(dc_provider_ecr.variables, name);
+		CHECK(dc_provider_ecr.detect(&e));
+		CHECK_EQ_INT(dc_provider_select(&p, &e, NULL), DC_EUSAGE);
+		CHECK_HAS(dc_error_last(), found);
+	}
+	dc_error_clear();
 }
 
 int main(void)
@@ -103,5 +129,6 @@ int main(void)
 	T_RUN(test_nothing_set);
 	T_RUN(test_detected);
 	T_RUN(test_table);
+	T_RUN(test_ecr_variables);
 	return t_done();
 }
