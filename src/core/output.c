@@ -27,7 +27,9 @@ static json_t *entry(const dc_cred *c, enum dc_format fmt)
 
 	dc_buf_init(&plain, 0, DC_BUF_SECRET);
 	dc_buf_init(&b64, 0, DC_BUF_SECRET);
-	if (dc_buf_printf(&plain, "%s:%s", c->username, c->secret) < 0 ||
+	/* puts, not printf: a 2 KB token through vsnprintf twice showed in profiles */
+	if (dc_buf_puts(&plain, c->username) < 0 || dc_buf_putc(&plain, ':') < 0 ||
+	    dc_buf_puts(&plain, c->secret) < 0 ||
 	    dc_base64_encode(&b64, plain.ptr, plain.len) < 0)
 		goto done;
 	if (fmt == DC_FORMAT_DOCKERCFG)

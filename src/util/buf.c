@@ -84,6 +84,19 @@ int dc_buf_put(dc_buf *b, const void *data, size_t n)
 	return 0;
 }
 
+char *dc_buf_extend(dc_buf *b, size_t n, char c)
+{
+	char *at;
+
+	if (grow(b, n) < 0)
+		return NULL;
+	at = b->ptr + b->len;
+	memset(at, c, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+	return at;
+}
+
 int dc_buf_puts(dc_buf *b, const char *s)
 {
 	return dc_buf_put(b, s, strlen(s));

@@ -41,6 +41,9 @@ void dc_buf_reset(dc_buf *b); /* len 0, keeps memory (wiped if secret) */
 int dc_buf_put(dc_buf *b, const void *data, size_t n);
 int dc_buf_puts(dc_buf *b, const char *s);
 int dc_buf_putc(dc_buf *b, char c);
+/* Append `n` bytes set to `c` and return where they start (for code that
+ * fills them in place), or NULL when the buffer is (now) failed. */
+char *dc_buf_extend(dc_buf *b, size_t n, char c);
 int dc_buf_printf(dc_buf *b, const char *fmt, ...) DC_PRINTF(2, 3);
 int dc_buf_vprintf(dc_buf *b, const char *fmt, va_list ap) DC_PRINTF(2, 0);
 

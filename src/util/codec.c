@@ -8,15 +8,14 @@
 int dc_base64_encode(dc_buf *out, const void *data, size_t len)
 {
 	size_t need = 4 * ((len + 2) / 3);
-	size_t at = out->len;
+	char *at;
 
-	if (len > (size_t)0x3fffffff || dc_buf_put(out, NULL, 0) < 0)
+	if (len > (size_t)0x3fffffff)
 		return dc_error_set(DC_ERR, "value too large to encode");
 	/* reserve room, then let OpenSSL write in place */
-	for (size_t i = 0; i < need; i++)
-		if (dc_buf_putc(out, '=') < 0)
-			return dc_error_set(DC_ERR, "out of memory");
-	EVP_EncodeBlock((unsigned char *)out->ptr + at, data, (int)len);
+	if (!(at = dc_buf_extend(out, need, '=')))
+		return dc_error_set(DC_ERR, "out of memory");
+	EVP_EncodeBlock((unsigned char *)at, data, (int)len);
 	out->ptr[out->len] = '\0';
 	return 0;
 }
@@ -29,7 +28,8 @@ static int b64char(char c)
 
 int dc_base64_decode(dc_buf *out, const char *text, size_t len)
 {
-	size_t i, pad = 0, at = out->len, need;
+	size_t i, pad = 0, need;
+	char *at;
 	int n;
 
 	if (len % 4 || len > (size_t)0x3fffffff)
@@ -44,10 +44,9 @@ int dc_base64_decode(dc_buf *out, const char *text, size_t len)
 			return dc_error_set(DC_ERR, "not valid base64");
 	}
 	need = len / 4 * 3;
-	for (i = 0; i < need; i++)
-		if (dc_buf_putc(out, '\0') < 0)
-			return dc_error_set(DC_ERR, "out of memory");
-	n = EVP_DecodeBlock((unsigned char *)out->ptr + at, (const unsigned char *)text, (int)len);
+	if (!(at = dc_buf_extend(out, need, '\0')))
+		return dc_error_set(DC_ERR, "out of memory");
+	n = EVP_DecodeBlock((unsigned char *)at, (const unsigned char *)text, (int)len);
 	if (n < 0 || (size_t)n != need)
 		return dc_error_set(DC_ERR, "not valid base64");
 	/* EVP_DecodeBlock counts padding as zero bytes */

@@ -89,18 +89,14 @@ int dc_aead_seal(dc_buf *out, const unsigned char key[DC_AEAD_KEY], const void *
 	unsigned char nonce[DC_AEAD_NONCE];
 	GCM128_CONTEXT *g = NULL;
 	AES_KEY ks;
-	size_t at = out->len, i;
 	unsigned char *ct;
 	int err = DC_ERR;
 
 	if (plain_len > (1u << 30) || RAND_bytes(nonce, sizeof(nonce)) != 1)
 		goto done;
-	if (dc_buf_put(out, nonce, sizeof(nonce)) < 0)
+	if (dc_buf_put(out, nonce, sizeof(nonce)) < 0 ||
+	    !(ct = (unsigned char *)dc_buf_extend(out, plain_len + DC_AEAD_TAG, 0)))
 		goto done;
-	for (i = 0; i < plain_len + DC_AEAD_TAG; i++)
-		if (dc_buf_putc(out, 0) < 0)
-			goto done;
-	ct = (unsigned char *)out->ptr + at + DC_AEAD_NONCE;
 	if (!(g = gcm_new(&ks, key, nonce)) || (aad_len && CRYPTO_gcm128_aad(g, aad, aad_len) != 0) ||
 	    CRYPTO_gcm128_encrypt(g, plain, ct, plain_len) != 0)
 		goto done;
@@ -118,17 +114,17 @@ int dc_aead_open(dc_buf *out, const unsigned char key[DC_AEAD_KEY], const void *
 	const unsigned char *in = sealed;
 	GCM128_CONTEXT *g = NULL;
 	AES_KEY ks;
-	size_t ct_len, at = out->len, i;
+	size_t ct_len;
+	unsigned char *pt;
 	int err = DC_ERR;
 
 	if (sealed_len < DC_AEAD_NONCE + DC_AEAD_TAG || sealed_len > (1u << 30))
 		return DC_ERR;
 	ct_len = sealed_len - DC_AEAD_NONCE - DC_AEAD_TAG;
-	for (i = 0; i < ct_len; i++)
-		if (dc_buf_putc(out, 0) < 0)
-			goto done;
+	if (!(pt = (unsigned char *)dc_buf_extend(out, ct_len, 0)))
+		goto done;
 	if (!(g = gcm_new(&ks, key, in)) || (aad_len && CRYPTO_gcm128_aad(g, aad, aad_len) != 0) ||
-	    CRYPTO_gcm128_decrypt(g, in + DC_AEAD_NONCE, (unsigned char *)out->ptr + at, ct_len) != 0 ||
+	    CRYPTO_gcm128_decrypt(g, in + DC_AEAD_NONCE, pt, ct_len) != 0 ||
 	    /* constant-time tag check inside OpenSSL */
 	    CRYPTO_gcm128_finish(g, in + DC_AEAD_NONCE + ct_len, DC_AEAD_TAG) != 0)
 		goto done;

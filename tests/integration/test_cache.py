@@ -174,24 +174,25 @@ class Cache(unittest.TestCase):
         self.assertEqual(self.entries(), [])
 
     def damage(self, how):
+        """Change a stored entry: its sealed bytes, its clear metadata, or its length."""
         self.assertEqual(self.run_dcgen(self.env()).rc, 0)
         [entry] = self.entries()
         path = os.path.join(self.cache, entry)
-        with open(path) as f:
-            doc = json.load(f)
+        with open(path, "rb") as f:
+            raw = bytearray(f.read())
+        magic, meta, sealed = raw.split(b"\n", 2)
+        self.assertEqual(magic, b"dcgen-cache 2")
         if how == "tamper":
-            sealed = bytearray(doc["sealed"].encode())
-            sealed[20] = ord("A") if sealed[20] != ord("A") else ord("B")
-            doc["sealed"] = sealed.decode()
-            text = json.dumps(doc)
+            sealed[20] ^= 1
+            raw = b"\n".join([magic, meta, bytes(sealed)])
         elif how == "extend":
+            doc = json.loads(meta)
             doc["expires_at"] += 86400 * 365
-            text = json.dumps(doc)
+            raw = b"\n".join([magic, json.dumps(doc).encode(), bytes(sealed)])
         elif how == "truncate":
-            with open(path) as f:
-                text = f.read()[:100]
-        with open(path, "w") as f:
-            f.write(text)
+            raw = raw[: len(raw) - 40]
+        with open(path, "wb") as f:
+            f.write(raw)
         return path
 
     def test_damaged_entries_are_ignored_and_replaced(self):
@@ -302,8 +303,11 @@ class Cache(unittest.TestCase):
                 self.assertIn(HOST, self.read_out()["auths"])
             # each entry is complete (the old one or the new one)
             for e in self.entries():
-                with open(os.path.join(self.cache, e)) as f:
-                    self.assertIn("sealed", json.load(f))
+                with open(os.path.join(self.cache, e), "rb") as f:
+                    magic, meta, sealed = f.read().split(b"\n", 2)
+                self.assertEqual(magic, b"dcgen-cache 2")
+                self.assertIn(HOST, json.loads(meta)["hosts"])
+                self.assertGreater(len(sealed), 28)
             # and a later run always succeeds, whatever was left behind
             r = self.run_dcgen(self.env(), "after")
             self.assertEqual(r.rc, 0, f"iteration {i}: {r.err}")
