@@ -1,6 +1,7 @@
 # dcgen images for machines with internet access: a Debian stage builds the
 # static binary (libcurl from Debian's source package, as `make` does), and a
-# FROM scratch stage holds only the stripped binary and Debian's CA bundle.
+# FROM scratch stage holds only the stripped binary and Debian's CA certificates
+# (the bundle, and the same certificates as a hashed directory for SSL_CERT_DIR).
 #
 #   docker build -t dcgen:latest .
 #   docker build --target ecr -t dcgen/ecr .      (also gcr, acr, docker, heroku, ibm)
@@ -20,12 +21,14 @@ COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCGEN_STATIC=ON \
         -DDCGEN_SANITIZE=OFF -DDCGEN_DEPS_DIR=/deps && \
     cmake --build /build --target dcgen_stripped -j"$(nproc)" && \
-    /build/dcgen.stripped --version
+    /build/dcgen.stripped --version && \
+    sh scripts/ca-dir.sh /etc/ssl/certs/ca-certificates.crt /certs
 
 FROM scratch AS image
+COPY --from=build /certs/ /etc/ssl/certs/
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /build/dcgen.stripped /usr/bin/dcgen
-ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+ENV SSL_CERT_DIR=/etc/ssl/certs
 ENTRYPOINT ["/usr/bin/dcgen"]
 
 FROM image AS ecr

@@ -2,7 +2,8 @@
 # image.sh -- build dcgen's generator images, with no network, on the engine
 # that DOCKER_HOST names (or the docker CLI's default):
 #
-#   dcgen:latest    FROM scratch: the stripped static binary and a CA bundle
+#   dcgen:latest    FROM scratch: the stripped static binary, a CA bundle and
+#                   the same certificates as a hashed directory (SSL_CERT_DIR)
 #   dcgen/ecr, dcgen/gcr, dcgen/acr, dcgen/docker, dcgen/heroku, dcgen/ibm
 #                   the same layers with DCGEN_PROVIDER set
 #
@@ -40,6 +41,7 @@ rm -rf "$ctx"
 mkdir -p "$ctx"
 install -m 755 "$bin" "$ctx/dcgen"
 install -m 644 "$bundle" "$ctx/ca-certificates.crt"
+sh "$root/scripts/ca-dir.sh" "$bundle" "$ctx/certs"
 cp "$root/docker/Dockerfile.scratch" "$ctx/Dockerfile"
 
 # The client's chatter (a newer client deprecates the classic builder) goes to

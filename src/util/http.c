@@ -106,7 +106,7 @@ static CURLcode attempt(dc_http_resp *out, const dc_http_req *req, struct curl_s
 			long timeout_ms, long connect_ms, char *errbuf)
 {
 	CURLcode rc;
-	const char *ca = getenv("SSL_CERT_FILE");
+	const char *ca = getenv("SSL_CERT_FILE"), *dir = getenv("SSL_CERT_DIR");
 
 	if (!ca || !*ca)
 		ca = getenv("CURL_CA_BUNDLE");
@@ -124,6 +124,12 @@ static CURLcode attempt(dc_http_resp *out, const dc_http_req *req, struct curl_s
 	curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (ca && *ca)
 		curl_easy_setopt(handle, CURLOPT_CAINFO, ca);
+	else if (dir && *dir)
+		/* the directory alone: OpenSSL then reads only the certificates a
+		 * chain needs, not a whole bundle (an order of magnitude cheaper) */
+		curl_easy_setopt(handle, CURLOPT_CAINFO, NULL);
+	if (dir && *dir)
+		curl_easy_setopt(handle, CURLOPT_CAPATH, dir);
 	curl_easy_setopt(handle, CURLOPT_USERAGENT, "dcgen/" DCGEN_VERSION);
 	curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(handle, CURLOPT_WRITEDATA, &out->body);

@@ -10,6 +10,8 @@
  * attempts (both configured, or set per request), and a cap on the reply size. TLS peers are always verified (CA
  * bundle from SSL_CERT_FILE or CURL_CA_BUNDLE, else the system's); proxies
  * come from the environment as libcurl reads them (HTTPS_PROXY, NO_PROXY).
+ * SSL_CERT_DIR adds an OpenSSL hashed CA directory; alone (no bundle variable)
+ * it replaces the default bundle, so only the certificates a chain needs are read.
  * 5xx, 429, AWS throttling answers and connection resets are retried with
  * full-jitter exponential backoff, bounded in count and by the deadline.
  * Nothing is initialised (no TLS context) until the first request.

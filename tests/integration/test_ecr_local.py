@@ -2,6 +2,8 @@
 botocore: ECR Public (moto lacks it), session tokens, and every upstream
 fault: retries, bounded failures, timeouts, huge, truncated and non-JSON replies."""
 import os
+import subprocess
+import shutil
 import socket
 import sys
 import tempfile
@@ -126,7 +128,15 @@ class EcrLocal(peers.DcgenCase):
                     self.assertEqual(r.rc, 0, r.err)
                     self.assertIn("123456789012.dkr.ecr.eu-central-1.amazonaws.com", self.read()["auths"])
                     os.unlink(self.path)
-                self.assertEqual(srv.count, 2)
+                # a hashed directory (SSL_CERT_DIR) alone, as the images use it
+                cadir = os.path.join(d, "hashed")
+                os.mkdir(cadir)
+                h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", ca], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+                shutil.copy(ca, os.path.join(cadir, f"{h}.0"))
+                r = self.run_dcgen(dict(env, SSL_CERT_DIR=cadir))
+                self.assertEqual(r.rc, 0, r.err)
+                self.assertEqual(srv.count, 3)
             finally:
                 srv.close()
 

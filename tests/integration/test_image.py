@@ -20,6 +20,7 @@ loudly and exits 77: CTest counts it as skipped, never as passed.
 """
 import base64
 import json
+import re
 import os
 import shutil
 import socket
@@ -137,7 +138,7 @@ class Images(ImageTest):
         self.assertLess(info["Size"], MAX_IMAGE)
         self.assertEqual(info["Config"]["Entrypoint"], ["/usr/bin/dcgen"])
         env = info["Config"]["Env"] or []
-        self.assertIn("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", env)
+        self.assertIn("SSL_CERT_DIR=/etc/ssl/certs", env)
         self.assertFalse([e for e in env if e.startswith("DCGEN_PROVIDER=")])
         files = {}
         with tempfile.TemporaryFile() as raw:
@@ -152,7 +153,11 @@ class Images(ImageTest):
                             for m in layer.getmembers():
                                 if not m.isdir():
                                     files[m.name] = layer.extractfile(m).read() if m.isfile() else None
-        self.assertEqual(sorted(files), ["etc/ssl/certs/ca-certificates.crt", "usr/bin/dcgen"])
+        # the binary, the bundle, and the same certificates as a hashed directory
+        hashed = [f for f in files if re.fullmatch(r"etc/ssl/certs/[0-9a-f]{8}\.[0-9]+", f)]
+        self.assertGreater(len(hashed), 50)
+        self.assertEqual(sorted(set(files) - set(hashed)), ["etc/ssl/certs/ca-certificates.crt", "usr/bin/dcgen"])
+        self.assertIn(b"-----BEGIN CERTIFICATE-----", files[hashed[0]])
         self.assertFalse(elf_interpreter(files["usr/bin/dcgen"]), "the image's dcgen is not static")
         self.assertIn(b"-----BEGIN CERTIFICATE-----", files["etc/ssl/certs/ca-certificates.crt"])
 
@@ -484,9 +489,22 @@ class Tls(ImageTest):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(os.listdir(vol), ["dockercfg"])
 
+    def test_hashed_directory_in_ssl_cert_dir(self):
+        # the image's own way: SSL_CERT_DIR, a hashed directory, no bundle read
+        cadir = tempfile.mkdtemp(prefix="dcgen-cadir-")
+        self.addCleanup(shutil.rmtree, cadir, True)
+        h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", self.ca], check=True,
+                           capture_output=True, text=True).stdout.strip()
+        shutil.copy(self.ca, os.path.join(cadir, f"{h}.0"))
+        os.chmod(cadir, 0o755)
+        p, vol = self.generate(mounts=[(cadir, "/opt/cadir:ro")], SSL_CERT_DIR="/opt/cadir")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.listdir(vol), ["dockercfg"])
+
     def test_bundle_at_the_baked_path_is_found_without_ssl_cert_file(self):
-        # SSL_CERT_FILE empty counts as unset: the binary's own default path is used
-        p, vol = self.generate(mounts=[(self.ca, "/etc/ssl/certs/ca-certificates.crt:ro")], SSL_CERT_FILE="")
+        # SSL_CERT_FILE and SSL_CERT_DIR empty count as unset: the binary's own default path is used
+        p, vol = self.generate(mounts=[(self.ca, "/etc/ssl/certs/ca-certificates.crt:ro")], SSL_CERT_FILE="",
+                               SSL_CERT_DIR="")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(os.listdir(vol), ["dockercfg"])
 
