@@ -189,6 +189,20 @@ def main():
         if ecr_login:
             cold.append(series("docker-credential-ecr-login get", lambda i: [ecr_login, "get"], RUNS,
                                env_ecr, stdin=REGISTRY))
+        # the CA strategy matters more than anything else in a cold call:
+        # the system bundle plus the local CA, as a file and as a hashed directory
+        bundle = f"{work}/bundle.pem"
+        with open(bundle, "w") as f, open("/etc/ssl/certs/ca-certificates.crt") as sysb, open(ca) as mine:
+            f.write(sysb.read() + mine.read())
+        hashed = f"{work}/hashed"
+        sh("sh", f"{ROOT}/scripts/ca-dir.sh", bundle, hashed)
+        cold.append(series("dcgen, system bundle (SSL_CERT_FILE)", lambda i: [dcgen, out], RUNS,
+                           dict(base, SSL_CERT_FILE=bundle)))
+        cold.append(series("dcgen, hashed CA dir (SSL_CERT_DIR, as the image)", lambda i: [dcgen, out], RUNS,
+                           dict(base, SSL_CERT_DIR=hashed)))
+        if ecr_login:
+            cold.append(series("docker-credential-ecr-login get, system bundle", lambda i: [ecr_login, "get"],
+                               RUNS, dict(env_ecr, SSL_CERT_FILE=bundle), stdin=REGISTRY))
         if aws:
             cold.append(series("aws ecr get-login-password", lambda i: [aws, "ecr", "get-login-password"],
                                AWS_RUNS, env_aws))
@@ -208,6 +222,8 @@ def main():
 
         ins = {
             "dcgen cold": instructions([dcgen, out], env_dcgen),
+            "dcgen cold, system bundle": instructions([dcgen, out], dict(base, SSL_CERT_FILE=bundle)),
+            "dcgen cold, hashed CA dir": instructions([dcgen, out], dict(base, SSL_CERT_DIR=hashed)),
             "dcgen cache hit": instructions([dcgen, "--cache-dir", cache, out], env_dcgen),
             "empty static program": instructions([empty], base),
         }
@@ -252,7 +268,8 @@ def main():
     print(f"\nmachine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}, "
           f"binary: {dcgen} ({sh('file', '-b', dcgen).stdout.strip().split(',')[0]}, "
           f"{'static' if 'statically' in sh('file', '-b', dcgen).stdout else 'dynamic'})")
-    table("Cold: one ECR GetAuthorizationToken over TLS (local nginx, local CA)", cold, cold[0])
+    table("Cold: one ECR GetAuthorizationToken over TLS (local nginx; CA file with the local CA only, unless said)",
+          cold, cold[0])
     table("Warm: a cache hit", warm, warm[0])
     print("\n### Instructions (callgrind)\n")
     print("| run | instructions |")
