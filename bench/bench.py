@@ -21,6 +21,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import peers  # noqa: E402  (the test certificate maker)
 HOST = "api.ecr.us-east-1.amazonaws.com"
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
@@ -74,21 +76,6 @@ def instructions(cmd, env):
         if "Collected :" in line:
             return int(line.split(":")[-1].strip())
     return None
-
-
-def setup_tls(work):
-    ca_key, ca = f"{work}/ca.key", f"{work}/ca.pem"
-    key, csr, crt = f"{work}/server.key", f"{work}/server.csr", f"{work}/server.pem"
-    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-       "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=dcgen bench CA")
-    sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-       "-keyout", key, "-out", csr, "-subj", f"/CN={HOST}")
-    ext = f"{work}/ext.cnf"
-    with open(ext, "w") as f:
-        f.write(f"subjectAltName=DNS:{HOST}\n")
-    sh("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
-       "-out", crt, "-days", "2", "-extfile", ext)
-    return ca, key, crt
 
 
 def start_nginx(work, key, crt):
@@ -157,7 +144,7 @@ def main():
     dcgen = os.path.abspath(os.environ.get("DCGEN_BIN", f"{ROOT}/build/dcgen"))
     work = tempfile.mkdtemp(prefix="dcgen-bench-")
     os.chmod(work, 0o700)
-    ca, key, crt = setup_tls(work)
+    ca, crt, key = peers.make_tls(work, dns=HOST)
     nginx = start_nginx(work, key, crt)
     global SPAWN
     empty, SPAWN = f"{work}/empty", f"{work}/spawn"

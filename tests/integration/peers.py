@@ -215,9 +215,9 @@ def skopeo_push(authfile, registry_host, repo="app:1"):
             capture_output=True, text=True, timeout=120)
 
 
-def make_tls(directory, ip="127.0.0.1"):
-    """A throwaway CA and a server certificate for `ip`, made with openssl.
-    Returns (ca.pem, server.pem, server.key)."""
+def make_tls(directory, ip="127.0.0.1", dns=None):
+    """A throwaway CA and a server certificate for `ip` (or the host name
+    `dns`), made with openssl. Returns (ca.pem, server.pem, server.key)."""
     def sh(*cmd):
         subprocess.run(cmd, check=True, capture_output=True)
     ca_key, ca = f"{directory}/ca.key", f"{directory}/ca.pem"
@@ -225,9 +225,9 @@ def make_tls(directory, ip="127.0.0.1"):
     sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
        "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=dcgen test CA")
     sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-       "-keyout", key, "-out", csr, "-subj", f"/CN={ip}")
+       "-keyout", key, "-out", csr, "-subj", f"/CN={dns or ip}")
     with open(f"{directory}/ext.cnf", "w") as f:
-        f.write(f"subjectAltName=IP:{ip}\n")
+        f.write(f"subjectAltName=DNS:{dns}\n" if dns else f"subjectAltName=IP:{ip}\n")
     sh("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
        "-out", crt, "-days", "2", "-extfile", f"{directory}/ext.cnf")
     return ca, crt, key
