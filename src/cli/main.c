@@ -38,14 +38,34 @@ static const char usage_text[] =
 	"  -V, --version         the version\n"
 	"\n"
 	"exit codes: 0 written, 1 upstream or runtime error, 2 usage or configuration error\n"
+	"(a PATH named like a subcommand: 'dcgen generate help' or 'dcgen ./help')\n"
 	"\n"
 	"providers:\n";
+
+/* Every message is one line: a value quoted in it (a variable, a path) may
+ * hold a newline or a terminal escape; those are shown as \n or \xNN. */
+static void put_line(const char *prefix, const char *text)
+{
+	const unsigned char *p;
+
+	fputs("dcgen: ", stderr);
+	fputs(prefix, stderr);
+	for (p = (const unsigned char *)text; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
 
 static void sink(enum dc_log_level level, const char *line)
 {
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
 
-	fprintf(stderr, "dcgen: %s%s\n", prefix[level], line);
+	put_line(prefix[level], line);
 }
 
 static void usage(FILE *f)
@@ -66,7 +86,7 @@ static int fail(int err)
 	dc_buf_init(&line, 0, DC_BUF_SECRET);
 	if (dc_buf_puts(&line, dc_error_last()) == 0) {
 		dc_log_redact(&line);
-		fprintf(stderr, "dcgen: error: %s\n", line.ptr);
+		put_line("error: ", line.ptr);
 	} else {
 		fputs("dcgen: error: out of memory\n", stderr);
 	}
@@ -76,7 +96,11 @@ static int fail(int err)
 
 static int usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "dcgen: error: %s%s%s; see 'dcgen --help'\n", what, arg ? " " : "", arg ? arg : "");
+	dc_buf line = DC_BUF_INIT;
+
+	dc_buf_printf(&line, "%s%s%s; see 'dcgen --help'", what, arg ? " " : "", arg ? arg : "");
+	put_line("error: ", dc_buf_failed(&line) ? "out of memory" : line.ptr);
+	dc_buf_release(&line);
 	return EXIT_USAGE;
 }
 
@@ -206,5 +230,6 @@ int main(int argc, char **argv)
 		rc = cmd_generate(argc, argv);
 	dc_http_cleanup();
 	dc_log_redact_clear();
+	dc_error_clear();
 	return rc;
 }

@@ -308,8 +308,15 @@ int dc_cache_get(dc_cred_list *out, dc_cache *c, const char *provider, const dc_
 		goto done;
 	}
 	dc_cred_list_release(out);
-	if ((err = dc_fs_lock(&lock, s.lock.ptr, c->wait_ms)) < 0)
+	if ((err = dc_fs_lock(&lock, s.lock.ptr, c->wait_ms)) == DC_EBUSY)
 		goto done;
+	if (err < 0) {
+		/* a read-only or full cache volume must not fail the job */
+		dc_log_warn("%s; fetching without the cache", dc_error_last());
+		*how = DC_CACHE_FETCHED;
+		err = fetch(out, ctx);
+		goto done;
+	}
 	found = load(&old, &m, &s, provider, 1) == 0;
 	if (found && is_fresh(c, &m, dc_time_now())) {
 		*out = old;

@@ -19,6 +19,8 @@
  * upstream and stores, the rest find its entry. If the fetch fails while the
  * old entry has not expired, the old entry is served with a warning. An
  * expired entry is never served. Entries are written atomically (util/fs).
+ * A lock file that cannot be opened (a read-only volume) means a warning and
+ * a fetch without the cache; waiting past c->wait_ms is DC_EBUSY.
  */
 #ifndef DC_CACHE_H
 #define DC_CACHE_H

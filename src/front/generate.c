@@ -38,14 +38,20 @@ static int fetch_cached(dc_cred_list *out, dc_generate_result *res, const dc_pro
 	int err;
 
 	dc_buf_init(&identity, 0, DC_BUF_SECRET);
-	/* wait for another caller at most its whole upstream deadline, plus slack */
-	if ((err = dc_cache_open(&cache, dir, env, deadline_ms + 10000)) < 0 ||
-	    (err = p->cache_identity(&identity, env)) < 0)
+	/* a fetch is at most two requests (STS then ECR, Azure AD then the
+	 * exchange), each with its own deadline: wait that long, plus slack */
+	if ((err = dc_cache_open(&cache, dir, env, 2 * deadline_ms + 10000)) < 0)
+		goto done;
+	if ((err = p->cache_identity(&identity, env)) == DC_ENOTFOUND) {
+		dc_log_debug("%s: this configuration is not cached", p->name);
+		err = p->fetch(out, env);
+		goto done;
+	}
+	if (err < 0)
 		goto done;
 	if ((err = dc_cache_get(out, &cache, p->name, &identity, fetch, &ctx, &how)) < 0)
 		goto done;
-	/* fetched now: by an offline provider, from the environment as it is */
-	res->source = how == DC_CACHE_FETCHED && p->offline ? "the environment" : source[how];
+	res->source = source[how];
 done:
 	dc_cache_close(&cache);
 	dc_buf_release(&identity);
@@ -83,7 +89,8 @@ int dc_generate(dc_generate_result *res, const dc_generate_opts *o, const dc_env
 
 	if (!cache_dir)
 		cache_dir = dc_env_get(env, "DCGEN_CACHE_DIR");
-	if (cache_dir)
+	/* an offline provider has nothing to save, so no cache at all */
+	if (cache_dir && !p->offline)
 		err = fetch_cached(&list, res, p, env, cache_dir, http.deadline_ms);
 	else
 		err = p->fetch(&list, env);

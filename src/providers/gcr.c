@@ -136,19 +136,18 @@ static int cache_identity(dc_buf *out, const dc_env *env)
 {
 	dc_google_key key = DC_GOOGLE_KEY_INIT;
 	const char *locations = dc_env_get(env, "GOOGLE_LOCATION");
-	const char *metadata = dc_env_get(env, "GCE_METADATA_HOST");
 	int err;
 
 	if (locations && (err = each_location(NULL, locations, NULL, 0)) < 0)
 		return err;
+	/* Without a key (DC_ENOTFOUND passed up) the token is the metadata
+	 * server's, and it is not cached: nothing here names the account it
+	 * belongs to without asking the server (pods with different workload
+	 * identities share one metadata host), there is no secret to seal with,
+	 * and the server caches tokens itself. */
 	err = dc_google_key_from_env(&key, env);
-	if (err == DC_ENOTFOUND) {
-		/* no secret to seal with: the machine's identity is the source */
-		err = 0;
-		dc_buf_printf(out, "gcr\nsource=metadata\nmetadata_host=%s\nlocations=%s\nemail=%s\nproject=%s\n",
-			      metadata ? metadata : DC_GOOGLE_METADATA_HOST, locations ? locations : "",
-			      dc_env_get(env, "GOOGLE_AUTH_EMAIL") ?: "", dc_env_get(env, "GOOGLE_PROJECT_ID") ?: "");
-	} else if (err == 0) {
+	if (err == 0 && (err = check_key(&key, env)) == 0) {
+		/* checked here too, so a cache hit cannot skip the email and project checks */
 		dc_buf_printf(out, "gcr\nsource=key\ntoken_uri=%s\nclient_email=%s\nproject=%s\nlocations=%s\n"
 			      "private_key_id=%s\nprivate_key=%s\n",
 			      key.token_uri, key.client_email, key.project_id ? key.project_id : "",

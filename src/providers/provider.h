@@ -9,7 +9,9 @@
  *   cache_identity(&buf, env) everything that changes the answer, in a stable
  *                             text form, source secret included (so pass a
  *                             DC_BUF_SECRET buffer); the cache derives its key
- *                             and sealing key from it
+ *                             and sealing key from it. DC_ENOTFOUND: this
+ *                             configuration is not cached (no source secret
+ *                             to key and seal it with)
  *
  * Adding a registry is adding a file and a row in provider.c.
  */

@@ -12,6 +12,7 @@ enum {
 	DC_ERR = -1,    /* upstream or runtime failure: exit 1 */
 	DC_EUSAGE = -2, /* usage or configuration error: exit 2 */
 	DC_ENOTFOUND = -3, /* a lookup found nothing; not an error to the user */
+	DC_EBUSY = -4,  /* waited too long for another process (a lock): exit 1 */
 };
 
 #define DC_PRINTF(f, a) __attribute__((format(printf, f, a)))

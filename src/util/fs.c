@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,8 +58,14 @@ int dc_fs_check_writable(const char *path)
 				   path, dir.ptr, strerror(errno));
 		goto done;
 	}
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		err = dc_error_set(DC_EUSAGE, "output path '%s' is a directory; give a file name", path);
+		goto done;
+	}
+	/* the temp name ".NAME.dcgen-XXXXXXXX" must fit too */
+	if (strlen(base) + sizeof(".dcgen-XXXXXXXX") + 1 > NAME_MAX)
+		err = dc_error_set(DC_EUSAGE, "output file name '%s' is too long (over %d bytes); use a shorter name",
+				   base, NAME_MAX - (int)sizeof(".dcgen-XXXXXXXX") - 1);
 done:
 	dc_buf_release(&dir);
 	return err;
@@ -77,24 +86,92 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* A name for the temp file, unique enough to retry on EEXIST. */
+static int temp_name(dc_buf *out, const char *base)
 {
-	dc_buf dir = DC_BUF_INIT, tmp = DC_BUF_INIT;
-	const char *base;
-	int fd = -1, dfd = -1, err = DC_ERR;
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[8];
+	size_t i;
 
-	if (split(&dir, &base, path) < 0 ||
-	    dc_buf_printf(&tmp, "%s/.%s.dcgen-XXXXXX", dir.ptr, base) < 0) {
-		err = dc_error_set(DC_ERR, "out of memory");
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return DC_ERR;
+	dc_buf_reset(out);
+	dc_buf_printf(out, ".%s.dcgen-", base);
+	for (i = 0; i < sizeof(r); i++)
+		dc_buf_putc(out, chars[r[i] % (sizeof(chars) - 1)]);
+	return dc_buf_failed(out) ? DC_ERR : 0;
+}
+
+/* Write and fsync `data` into the open file `fd`, mode `mode`. */
+static int fill(int fd, const void *data, size_t len, mode_t mode)
+{
+	return fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
+}
+
+/* The unnamed way: an O_TMPFILE file has no name while it is written, so
+ * even a kill -9 then leaves nothing behind. It gets a temp name only for
+ * the instant before the rename. DC_ENOTFOUND when the file system or
+ * kernel cannot do it (the caller falls back to mkostemp). */
+static int write_unnamed(int dfd, const char *base, const char *path, const void *data, size_t len, mode_t mode)
+{
+	dc_buf tmp = DC_BUF_INIT;
+	char proc[64];
+	int fd, err = DC_ERR, tries, linked = 0;
+
+	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT
+			       ? DC_ENOTFOUND
+			       : dc_error_set(DC_ERR, "cannot create a temporary file for '%s': %s", path, strerror(errno));
+	if (fill(fd, data, len, mode) < 0) {
+		dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(errno));
 		goto done;
 	}
-	fd = mkostemp(tmp.ptr, O_CLOEXEC);
-	if (fd < 0) {
-		dc_error_set(DC_ERR, "cannot create a temporary file in '%s': %s", dir.ptr, strerror(errno));
-		dc_buf_reset(&tmp); /* nothing was created */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (tries = 0; tries < 16 && !linked; tries++) {
+		if (temp_name(&tmp, base) < 0) {
+			dc_error_set(DC_ERR, "out of memory");
+			goto done;
+		}
+		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc works for anyone */
+		if (linkat(fd, "", dfd, tmp.ptr, AT_EMPTY_PATH) == 0 ||
+		    linkat(AT_FDCWD, proc, dfd, tmp.ptr, AT_SYMLINK_FOLLOW) == 0)
+			linked = 1;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (!linked) {
+		err = errno == EEXIST ? dc_error_set(DC_ERR, "cannot name a temporary file for '%s'", path)
+				      : DC_ENOTFOUND; /* no /proc, no capability: use mkostemp */
 		goto done;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (renameat(dfd, tmp.ptr, dfd, base) < 0) {
+		dc_error_set(DC_ERR, "cannot rename a temporary file to '%s': %s", path, strerror(errno));
+		unlinkat(dfd, tmp.ptr, 0);
+		goto done;
+	}
+	err = 0;
+done:
+	close(fd);
+	dc_buf_release(&tmp);
+	return err;
+}
+
+/* The named way, where O_TMPFILE is not available. */
+static int write_named(const char *dir, const char *base, const char *path, const void *data, size_t len,
+		       mode_t mode)
+{
+	dc_buf tmp = DC_BUF_INIT;
+	int fd = -1, err = DC_ERR;
+
+	if (dc_buf_printf(&tmp, "%s/.%s.dcgen-XXXXXX", dir, base) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
+	if ((fd = mkostemp(tmp.ptr, O_CLOEXEC)) < 0) {
+		dc_error_set(DC_ERR, "cannot create a temporary file in '%s': %s", dir, strerror(errno));
+		dc_buf_release(&tmp);
+		return DC_ERR;
+	}
+	if (fill(fd, data, len, mode) < 0) {
 		dc_error_set(DC_ERR, "cannot write '%s': %s", tmp.ptr, strerror(errno));
 		goto done;
 	}
@@ -108,21 +185,49 @@ int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 		dc_error_set(DC_ERR, "cannot rename '%s' to '%s': %s", tmp.ptr, path, strerror(errno));
 		goto done;
 	}
-	dc_buf_reset(&tmp); /* renamed: nothing left to remove */
-	/* make the rename itself durable; a failure here leaves a complete file */
-	dfd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
 	err = 0;
 done:
 	if (fd >= 0)
 		close(fd);
+	if (err)
+		unlink(tmp.ptr);
+	dc_buf_release(&tmp);
+	return err;
+}
+
+int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	dc_buf dir = DC_BUF_INIT;
+	const char *base;
+	sigset_t stop, old;
+	int dfd = -1, err;
+
+	if (split(&dir, &base, path) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
+	/* A termination request (CI cancelling a job, docker stop) waits until
+	 * the file is in place or gone: no temp file with credentials survives it. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	dfd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = dc_error_set(DC_ERR, "cannot open directory '%s': %s", dir.ptr, strerror(errno));
+		goto done;
+	}
+	err = write_unnamed(dfd, base, path, data, len, mode);
+	if (err == DC_ENOTFOUND)
+		err = write_named(dir.ptr, base, path, data, len, mode);
+	/* make the rename itself durable; a failure here leaves a complete file */
+	if (err == 0)
+		(void)fsync(dfd);
+done:
 	if (dfd >= 0)
 		close(dfd);
-	if (err && tmp.len)
-		unlink(tmp.ptr);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	dc_buf_release(&dir);
-	dc_buf_release(&tmp);
 	return err;
 }
 
@@ -165,8 +270,17 @@ int dc_fs_secure_dir(const char *dir, const char *what)
 		if (i < path.len)
 			path.ptr[i] = '/';
 	}
+	/* check what the path names, not a trailing "/" or "/." that would
+	 * make lstat look through a symlink at the last real component */
+	while (!err && path.len > 1 && (path.ptr[path.len - 1] == '/' ||
+					(path.len > 2 && !strcmp(path.ptr + path.len - 2, "/.")))) {
+		path.len -= path.ptr[path.len - 1] == '/' ? 1 : 2;
+		path.ptr[path.len] = '\0';
+	}
+	if (!err)
+		err = check_dir(path.len ? path.ptr : "/", what);
 	dc_buf_release(&path);
-	return err ? err : check_dir(dir, what);
+	return err;
 }
 
 /* Read `fd` to its end into `out`, failing past `max` bytes; the chunk
@@ -282,7 +396,7 @@ int dc_fs_lock(int *fd, const char *path, long timeout_ms)
 		}
 		if (mono_ms() - start >= timeout_ms) {
 			close(f);
-			return dc_error_set(DC_ERR, "waited %ld s for another dcgen holding '%s'; raise DCGEN_CACHE_WAIT or check for a stuck process",
+			return dc_error_set(DC_EBUSY, "waited %ld s for another dcgen holding '%s'; raise DCGEN_CACHE_WAIT or check for a stuck process",
 					    timeout_ms / 1000, path);
 		}
 		/* 5..20 ms, varied so many waiters do not wake in step */

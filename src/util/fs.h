@@ -45,8 +45,8 @@ int dc_fs_read_secret(dc_buf *out, const char *path, size_t max, const char *wha
 
 /* Take an exclusive flock on `path` (created 0600, never through a symlink),
  * waiting at most `timeout_ms`. On success *fd holds the lock until
- * dc_fs_unlock; the kernel drops it if the process dies. DC_ERR on timeout
- * (message says so). */
+ * dc_fs_unlock; the kernel drops it if the process dies. DC_EBUSY on
+ * timeout, DC_ERR when the lock file cannot be opened (messages say so). */
 int dc_fs_lock(int *fd, const char *path, long timeout_ms) DC_MUST_USE;
 void dc_fs_unlock(int fd);
 

@@ -229,9 +229,10 @@ class Cache(unittest.TestCase):
         os.chmod(self.cache, 0o700)
         link = os.path.join(self.tmp, "link")
         os.symlink(self.cache, link)
-        r = self.run_dcgen(self.env(DCGEN_CACHE_DIR=link))
-        self.assertEqual(r.rc, 2, r.err)
-        self.assertIn("symlink", r.err)
+        for spelling in (link, link + "/", link + "/."):
+            r = self.run_dcgen(self.env(DCGEN_CACHE_DIR=spelling))
+            self.assertEqual(r.rc, 2, (spelling, r.err))
+            self.assertIn("symlink", r.err)
         if os.geteuid() == 0:
             os.chown(self.cache, 65534, 65534)
             r = self.run_dcgen(self.env())
@@ -262,6 +263,23 @@ class Cache(unittest.TestCase):
         self.assertEqual(r.rc, 1, r.err)
         self.assertIn("waited 1 s for another dcgen", r.err)
         self.assertLess(r.seconds, 10)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root to run as another user")
+    def test_read_only_cache_fetches_without_it(self):
+        # as an unprivileged user whose cache volume is read-only: warn, fetch, write
+        os.chmod(self.tmp, 0o755)
+        os.mkdir(self.cache, 0o500)
+        os.chown(self.cache, 65534, 65534)
+        os.chown(self.out, 65534, 65534)
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", peers.DCGEN,
+               os.path.join(self.out, "cfg")]
+        p = subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("fetching without the cache", p.stderr)
+        self.assertIn(HOST, self.read_out()["auths"])
+        self.assertEqual(self.srv.count, 1)
+        for s in self.secrets():
+            self.assertNotIn(s, p.stderr)
 
     def test_list_and_purge(self):
         self.assertEqual(self.run_dcgen(self.env(KEY_A)).rc, 0)

@@ -143,6 +143,16 @@ class KeyGrant(GcrCase):
         self.assertIn("from upstream", r.err)
         self.assertEqual(len(self.srv.claims), 3)
 
+    def test_cache_hit_still_checks_email_and_project(self):
+        cache = os.path.join(self.dir, "cache")
+        self.assert_written(self.run_dcgen(self.env(DCGEN_CACHE_DIR=cache)), GCR_HOSTS)
+        os.unlink(self.path)
+        r = self.run_dcgen(self.env(DCGEN_CACHE_DIR=cache, GOOGLE_PROJECT_ID="proj-wrong"))
+        self.assert_failed_cleanly(r, 2, "'proj-wrong'")
+        r = self.run_dcgen(self.env(DCGEN_CACHE_DIR=cache, GOOGLE_AUTH_EMAIL="someone@else.example"))
+        self.assert_failed_cleanly(r, 2, "'someone@else.example'")
+        self.assertEqual(len(self.srv.claims), 1)
+
     def test_verbose_shows_no_secret(self):
         r = self.run_dcgen(self.env(), "-v")
         self.assert_written(r, GCR_HOSTS)
@@ -275,6 +285,19 @@ class Metadata(GcrCase):
         os.unlink(self.path)
         r = self.run_dcgen(self.env(GOOGLE_AUTH_EMAIL=EMAIL))
         self.assert_failed_cleanly(r, 2, f"'{EMAIL}'", f"'{self.srv.metadata_email}'")
+
+    def test_metadata_tokens_are_not_cached(self):
+        # the metadata server's token belongs to whatever account the server
+        # answers for (pods with different workload identities share it): a
+        # cache key made from local settings could hand one pod another's token
+        cache = os.path.join(self.dir, "cache")
+        for _ in range(2):
+            r = self.run_dcgen(self.env(DCGEN_CACHE_DIR=cache))
+            self.assert_written(r, GCR_HOSTS)
+            self.assertIn("from upstream", r.err)
+            os.unlink(self.path)
+        self.assertEqual(len(self.srv.requests), 2)
+        self.assertEqual([f for f in os.listdir(cache) if f.endswith(".entry")], [])
 
     def test_metadata_reply_not_json(self):
         self.srv.script = ["notjson"]

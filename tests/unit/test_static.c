@@ -153,14 +153,18 @@ static void test_identities(void)
 	char *ad1[] = { "AZURE_REGISTRY=r1", "AZURE_USERNAME=r1", "AZURE_PASSWORD=admin-pw-1", NULL };
 	char *ad2[] = { "AZURE_REGISTRY=r1", "AZURE_USERNAME=r1", "AZURE_PASSWORD=admin-pw-2", NULL };
 	char *g1[] = { "GCE_METADATA_HOST=127.0.0.1:1", NULL };
-	char *g2[] = { "GCE_METADATA_HOST=127.0.0.1:1", "GOOGLE_LOCATION=us", NULL };
+	dc_env eg = { g1 };
+	dc_buf none = DC_BUF_INIT;
 
 	check_identity(&dc_provider_docker, d1, d2, "pa55word");
 	check_identity(&dc_provider_heroku, h1, h2, "h-key-0001");
 	check_identity(&dc_provider_ibm, i1, i2, "i-key-0001");
 	check_identity(&dc_provider_acr, a1, a2, "sp-secret-1");
 	check_identity(&dc_provider_acr, ad1, ad2, "admin-pw-1");
-	check_identity(&dc_provider_gcr, g1, g2, "metadata");
+	/* the metadata server's token names no account here: never cached */
+	CHECK_EQ_INT(dc_provider_gcr.cache_identity(&none, &eg), DC_ENOTFOUND);
+	CHECK_EQ_INT(none.len, 0);
+	dc_buf_release(&none);
 }
 
 int main(void)
