@@ -8,6 +8,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/secret.h"
+#include "util/url.h"
 
 int dc_aws_creds_set(dc_aws_creds *out, const char *key_id, const char *secret, const char *token)
 {
@@ -68,25 +69,88 @@ int dc_aws_region(const char **out, const dc_env *env, const char *dflt)
 	return 0;
 }
 
+const dc_aws_partition *dc_aws_partition_of(const char *region)
+{
+	static const struct {
+		const char *prefix;
+		dc_aws_partition p;
+	} table[] = {
+		{ "cn-", { "aws-cn", "amazonaws.com.cn" } },
+		{ "us-gov-", { "aws-us-gov", "amazonaws.com" } },
+		{ "us-iso-", { "aws-iso", "c2s.ic.gov" } },
+		{ "us-isob-", { "aws-iso-b", "sc2s.sgov.gov" } },
+	};
+	static const dc_aws_partition aws = { "aws", "amazonaws.com" };
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strncmp(region, table[i].prefix, strlen(table[i].prefix)))
+			return &table[i].p;
+	return &aws;
+}
+
+/* Warn once per variable (the names are literals of our callers) that plain
+ * http to another machine carries the signed request, the session token and
+ * the registry token in the clear. `authority` is the n bytes after "://". */
+static void warn_plain_http(const char *which, const char *url, const char *authority, size_t n)
+{
+	static const char *warned[8];
+	const size_t max = sizeof(warned) / sizeof(warned[0]);
+	dc_buf origin = DC_BUF_INIT;
+	size_t i;
+	int local;
+
+	/* dc_url_check passes plain http only to this machine (127.x, localhost,
+	 * [::1]); what it sets on failure is no error of ours */
+	if (dc_url_check(url, which, "") == 0)
+		return;
+	dc_error_clear();
+	for (i = 0; i < max && warned[i]; i++)
+		if (!strcmp(warned[i], which))
+			return;
+	/* it failed the whole URL: ask about the host and port alone, so that
+	 * nothing in the path (white space, say) passes for another machine */
+	dc_buf_printf(&origin, "http://%.*s", (int)n, authority);
+	local = !dc_buf_failed(&origin) && dc_url_check(origin.ptr, which, "") == 0;
+	dc_buf_release(&origin);
+	dc_error_clear();
+	if (local)
+		return;
+	if (i < max)
+		warned[i] = which;
+	dc_log_warn("%s is '%s', plain http to another machine: credentials and tokens will cross the network unencrypted; use https unless that network is private",
+		    which, url);
+}
+
 int dc_aws_endpoint(dc_buf *out, const dc_env *env, const char *service_var, const char *dflt_service,
 		    const char *region)
 {
-	const char *which;
+	const char *which, *authority, *sep;
 	const char *url = dc_env_first(env, &which, service_var, "AWS_ENDPOINT_URL", (char *)NULL);
+	size_t n;
 
 	if (url) {
 		const char *host = !strncmp(url, "https://", 8) ? url + 8 : !strncmp(url, "http://", 7) ? url + 7 : NULL;
 
+		/* first, so that no message below repeats a password */
+		sep = strstr(url, "://");
+		authority = sep ? sep + 3 : url;
+		n = strcspn(authority, "/?#");
+		if (memchr(authority, '@', n))
+			return dc_error_set(DC_EUSAGE, "%s has a user name or password in it; remove it from the URL (AWS requests are signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+					    which);
 		if (!host || !*host || *host == '/')
 			return dc_error_set(DC_EUSAGE, "%s is '%s', not an http or https URL; set it to e.g. https://host:port",
 					    which, url);
+		if (host == url + 7)
+			warn_plain_http(which, url, authority, n);
 		if (dc_buf_puts(out, url) < 0)
 			return dc_error_set(DC_ERR, "out of memory");
 		while (out->len > 8 && out->ptr[out->len - 1] == '/')
 			out->ptr[--out->len] = '\0';
 		return 0;
 	}
-	if (dc_buf_printf(out, "https://%s.%s.amazonaws.com", dflt_service, region) < 0)
+	if (dc_buf_printf(out, "https://%s.%s.%s", dflt_service, region, dc_aws_partition_of(region)->dns_suffix) < 0)
 		return dc_error_set(DC_ERR, "out of memory");
 	return 0;
 }

@@ -2,7 +2,8 @@
  *
  *   dc_aws_creds c = DC_AWS_CREDS_INIT;
  *   dc_aws_creds_from_env(&c, env);            AWS_ACCESS_KEY_ID, ...
- *   dc_aws_endpoint(&url, env, "ECR", "AWS_ENDPOINT_URL_ECR", "api.ecr", region);
+ *   dc_aws_endpoint(&url, env, "AWS_ENDPOINT_URL_ECR", "api.ecr", region);
+ *   dc_aws_partition_of(region)->name          "aws", "aws-cn", ... for ARNs
  *   dc_aws_call(&resp, &c, &call);             SigV4-signed by libcurl
  *   if (resp.status != 200) return dc_aws_error(&resp, "ECR");
  *   dc_aws_creds_release(&c);                  wipes the secret and token
@@ -48,8 +49,26 @@ void dc_aws_creds_release(dc_aws_creds *c);
  * then DC_EUSAGE). Checked to be a plain region name. Borrowed. */
 int dc_aws_region(const char **out, const dc_env *env, const char *dflt) DC_MUST_USE;
 
-/* The endpoint URL: the service variable, else AWS_ENDPOINT_URL, else the
- * https://DFLT_SERVICE.REGION.amazonaws.com. No trailing slash. */
+/* A region's partition: its name in ARNs and the DNS suffix of its endpoints.
+ *   cn-*       aws-cn      amazonaws.com.cn
+ *   us-gov-*   aws-us-gov  amazonaws.com
+ *   us-iso-*   aws-iso     c2s.ic.gov
+ *   us-isob-*  aws-iso-b   sc2s.sgov.gov
+ *   others     aws         amazonaws.com
+ * Never NULL; borrowed (static). */
+typedef struct {
+	const char *name;
+	const char *dns_suffix;
+} dc_aws_partition;
+
+const dc_aws_partition *dc_aws_partition_of(const char *region);
+
+/* The endpoint URL: the service variable, else AWS_ENDPOINT_URL, else
+ * https://DFLT_SERVICE.REGION.SUFFIX with the region's partition's suffix.
+ * No trailing slash. DC_EUSAGE naming the variable when it is not an http or
+ * https URL or carries a user name or password (which is not repeated). Plain
+ * http to a host other than this machine is allowed (CI sidecars such as
+ * LocalStack) with one warning per variable. */
 int dc_aws_endpoint(dc_buf *out, const dc_env *env, const char *service_var, const char *dflt_service,
 		    const char *region) DC_MUST_USE;
 

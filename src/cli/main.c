@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "core/cache.h"
 #include "front/generate.h"
@@ -214,7 +215,9 @@ int main(int argc, char **argv)
 {
 	int rc;
 
-	dc_secret_install_json_allocator();
+	/* no core dumps and no same-user ptrace of a process holding secrets */
+	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
+	dc_secret_install_allocators();
 	if (argc >= 2 && !strcmp(argv[1], "generate"))
 		rc = cmd_generate(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "cache"))

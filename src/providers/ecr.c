@@ -90,6 +90,11 @@ static int parse_opts(ecr_opts *o, const dc_env *env)
 				    o->role);
 	if (o->public && o->ids)
 		return dc_error_set(DC_EUSAGE, "AWS_ECR_REGISTRY_IDS cannot be used with ECR_PUBLIC; ECR Public has one registry, unset one of them");
+	/* the role is assumed in the region's partition, but ECR Public takes
+	 * only credentials of the aws partition */
+	if (o->public && o->role && strcmp(dc_aws_partition_of(o->region)->name, "aws"))
+		return dc_error_set(DC_EUSAGE, "ECR_PUBLIC and AWS_STS_ROLE are set but the region '%s' is in partition %s; ECR Public exists only in the aws partition, so set AWS_REGION to an aws region such as us-east-1",
+				    o->region, dc_aws_partition_of(o->region)->name);
 	return 0;
 }
 
@@ -132,11 +137,27 @@ done:
 	return err;
 }
 
-static time_t expiry_of(const json_t *data)
+#define MAX_LIFETIME (10 * 365.25 * 86400) /* seconds; ECR's tokens last 12 hours */
+
+/* expiresAt (seconds since the epoch, a JSON number), or 0 when the token's
+ * expiry is unknown: absent, or not a time in the next ten years (a value
+ * time_t cannot hold would be undefined behaviour to convert). Warns once
+ * per reply, through `*warned`. */
+static time_t expiry_of(const json_t *data, const char *what, int *warned)
 {
 	json_t *e = json_object_get(data, "expiresAt");
+	double v;
 
-	return json_is_number(e) && json_number_value(e) > 0 ? (time_t)json_number_value(e) : 0;
+	if (!json_is_number(e))
+		return 0;
+	v = json_number_value(e);
+	if (v > 0 && v < (double)dc_time_now() + MAX_LIFETIME)
+		return (time_t)v;
+	if (!*warned)
+		dc_log_warn("%s sent an expiresAt of %g, not a time in the next ten years; treating the token's expiry as unknown",
+			    what, v);
+	*warned = 1;
+	return 0;
 }
 
 static int parse_private(dc_cred_list *out, const dc_http_resp *resp)
@@ -144,7 +165,7 @@ static int parse_private(dc_cred_list *out, const dc_http_resp *resp)
 	json_t *doc = NULL, *list, *item;
 	dc_buf host = DC_BUF_INIT;
 	size_t i;
-	int err;
+	int err, warned = 0;
 
 	if ((err = dc_json_parse_object(&doc, resp->body.ptr, resp->body.len, "ECR")) < 0)
 		return err;
@@ -166,7 +187,7 @@ static int parse_private(dc_cred_list *out, const dc_http_resp *resp)
 			err = dc_error_set(DC_ERR, "ECR answered with a proxyEndpoint '%s' that names no host", proxy);
 			goto done;
 		}
-		if ((err = add_token(out, host.ptr, token, expiry_of(item))) < 0)
+		if ((err = add_token(out, host.ptr, token, expiry_of(item, "ECR", &warned))) < 0)
 			goto done;
 	}
 done:
@@ -179,7 +200,7 @@ static int parse_public(dc_cred_list *out, const dc_http_resp *resp)
 {
 	json_t *doc = NULL, *data;
 	const char *token;
-	int err;
+	int err, warned = 0;
 
 	if ((err = dc_json_parse_object(&doc, resp->body.ptr, resp->body.len, "ECR Public")) < 0)
 		return err;
@@ -188,7 +209,7 @@ static int parse_public(dc_cred_list *out, const dc_http_resp *resp)
 	if (!token)
 		err = dc_error_set(DC_ERR, "ECR Public answered without authorizationData.authorizationToken; check AWS_ENDPOINT_URL_ECR_PUBLIC");
 	else
-		err = add_token(out, ECR_PUBLIC_HOST, token, expiry_of(data));
+		err = add_token(out, ECR_PUBLIC_HOST, token, expiry_of(data, "ECR Public", &warned));
 	json_decref(doc);
 	return err;
 }
@@ -219,7 +240,8 @@ static int fetch(dc_cred_list *out, const dc_env *env)
 		goto done;
 
 	if (o.role) {
-		if (dc_buf_printf(&arn, "arn:aws:iam::%s:role/%s", o.account, o.role) < 0) {
+		if (dc_buf_printf(&arn, "arn:%s:iam::%s:role/%s", dc_aws_partition_of(o.region)->name, o.account,
+				  o.role) < 0) {
 			err = dc_error_set(DC_ERR, "out of memory");
 			goto done;
 		}

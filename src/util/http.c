@@ -58,13 +58,27 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 static int setup(void)
 {
 	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		/* libcurl copies the signed headers and the session token into
+		 * blocks of its own: they are wiped when it frees them */
+		if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, dc_secret_mem_malloc, dc_secret_mem_free,
+					 dc_secret_mem_realloc, dc_secret_mem_strdup, dc_secret_mem_calloc) != CURLE_OK)
 			return dc_error_set(DC_ERR, "cannot initialise libcurl");
 		global_done = 1;
 	}
 	if (!handle && !(handle = curl_easy_init()))
 		return dc_error_set(DC_ERR, "cannot initialise libcurl");
 	return 0;
+}
+
+/* The list holds copies of the headers, X-Amz-Security-Token among them. */
+static void free_headers(struct curl_slist *hdrs)
+{
+	struct curl_slist *n;
+
+	for (n = hdrs; n; n = n->next)
+		if (n->data)
+			dc_secret_wipe(n->data, strlen(n->data));
+	curl_slist_free_all(hdrs);
 }
 
 static int retryable_status(const dc_http_resp *r)
@@ -210,7 +224,7 @@ int dc_http_send(dc_http_resp *out, const dc_http_req *req)
 	 * sends; our bodies are far below its 100-continue threshold anyway */
 	for (h = req->headers; h && *h; h++) {
 		if (!(n = curl_slist_append(hdrs, *h))) {
-			curl_slist_free_all(hdrs);
+			free_headers(hdrs);
 			return dc_error_set(DC_ERR, "out of memory");
 		}
 		hdrs = n;
@@ -243,7 +257,7 @@ int dc_http_send(dc_http_resp *out, const dc_http_req *req)
 			sleep_ms(wait);
 		}
 	}
-	curl_slist_free_all(hdrs);
+	free_headers(hdrs);
 	if (rc != CURLE_OK) {
 		err = transport_error(req, rc, errbuf, &out->body);
 		dc_http_resp_release(out);

@@ -14,7 +14,9 @@
  * it replaces the default bundle, so only the certificates a chain needs are read.
  * 5xx, 429, AWS throttling answers and connection resets are retried with
  * full-jitter exponential backoff, bounded in count and by the deadline.
- * Nothing is initialised (no TLS context) until the first request.
+ * Nothing is initialised (no TLS context) until the first request; libcurl
+ * then allocates with dc_secret_mem_* (util/secret.h), so the copies it makes
+ * of signed headers and tokens are wiped when it frees them.
  */
 #ifndef DC_HTTP_H
 #define DC_HTTP_H

@@ -26,21 +26,86 @@ char *dc_secret_strdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static void wiping_free(void *p)
+int dc_secret_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void *dc_secret_mem_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+void *dc_secret_mem_calloc(size_t count, size_t size)
+{
+	return calloc(count, size);
+}
+
+char *dc_secret_mem_strdup(const char *s)
+{
+	return strdup(s);
+}
+
+void dc_secret_mem_free(void *p)
 {
 	if (!p)
 		return;
-	/* jansson does not pass the size; the allocator knows it. */
+	/* callers do not pass the size; the allocator knows it */
 	dc_secret_wipe(p, malloc_usable_size(p));
 	free(p);
 }
 
-void dc_secret_install_json_allocator(void)
+void *dc_secret_mem_realloc(void *p, size_t n)
 {
-	json_set_alloc_funcs(malloc, wiping_free);
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	if (!n) {
+		dc_secret_mem_free(p);
+		return NULL;
+	}
+	/* realloc would leave the old copy behind whenever it moves the block */
+	if (!(q = malloc(n)))
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	dc_secret_mem_free(p);
+	return q;
 }
 
-int dc_secret_equal(const void *a, const void *b, size_t n)
+/* OpenSSL's hooks also take the caller's file and line. Its defaults answer
+ * NULL for 0 bytes, so these do too. */
+static void *ossl_malloc(size_t n, const char *file, int line)
 {
-	return CRYPTO_memcmp(a, b, n) == 0;
+	(void)file;
+	(void)line;
+	return n ? malloc(n) : NULL;
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+	return p ? dc_secret_mem_realloc(p, n) : ossl_malloc(n, file, line);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	dc_secret_mem_free(p);
+}
+
+void dc_secret_install_allocators(void)
+{
+	/* dc_secret_mem_malloc is malloc: jansson may as well call it directly */
+	json_set_alloc_funcs(malloc, dc_secret_mem_free);
+	/* 0 once OpenSSL has allocated: its blocks then stay unwiped, but the
+	 * program works; main calls this before anything can allocate */
+	(void)CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
+}
+
+void dc_secret_install_json_allocator(void)
+{
+	dc_secret_install_allocators();
 }

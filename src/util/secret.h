@@ -2,8 +2,20 @@
  *
  * dc_secret_wipe() zeroes memory the compiler cannot optimise away;
  * dc_secret_free() wipes a NUL-terminated string and frees it.
- * dc_secret_install_json_allocator() makes jansson wipe every block it frees,
- * so tokens parsed from replies or dumped into output never linger in freed heap.
+ *
+ * Libraries copy our secrets into memory of their own (jansson parses tokens,
+ * OpenSSL holds keys, libcurl copies the Authorization and
+ * X-Amz-Security-Token headers). So that no freed block keeps one:
+ *
+ *   int main(...) { dc_secret_install_allocators(); ... }   first thing
+ *   curl_global_init_mem(flags, dc_secret_mem_malloc, dc_secret_mem_free,
+ *                        dc_secret_mem_realloc, dc_secret_mem_strdup,
+ *                        dc_secret_mem_calloc);              (util/http.c)
+ *
+ * The dc_secret_mem_* functions hand out ordinary malloc blocks; their free
+ * zeroes the whole block (the size malloc_usable_size reports) first, and
+ * their realloc always moves to a new block and wipes the old one. A block
+ * from either side may be freed by the other.
  */
 #ifndef DC_SECRET_H
 #define DC_SECRET_H
@@ -14,8 +26,26 @@ void dc_secret_wipe(void *p, size_t n);
 void dc_secret_free(char *s);
 /* Duplicate a string; NULL on out of memory (and for NULL). */
 char *dc_secret_strdup(const char *s);
-void dc_secret_install_json_allocator(void);
 /* Constant-time comparison of two buffers of equal length; 1 when equal. */
 int dc_secret_equal(const void *a, const void *b, size_t n);
+
+/* malloc, calloc and strdup as the C library's (NULL on out of memory). */
+void *dc_secret_mem_malloc(size_t n);
+void *dc_secret_mem_calloc(size_t count, size_t size);
+char *dc_secret_mem_strdup(const char *s);
+/* realloc that never grows or shrinks in place: a new block gets the
+ * contents, then the old one is wiped and freed. NULL `p` allocates; `n` 0
+ * frees `p` and returns NULL; on out of memory NULL, and `p` is untouched. */
+void *dc_secret_mem_realloc(void *p, size_t n);
+/* Wipe the whole block, then free it. NULL is ignored. */
+void dc_secret_mem_free(void *p);
+
+/* Make jansson and OpenSSL allocate with dc_secret_mem_*. OpenSSL accepts
+ * its allocator only before its first allocation: call this first in main.
+ * Called later (or twice) OpenSSL keeps what it has, which is not an error;
+ * jansson is switched in any case. */
+void dc_secret_install_allocators(void);
+/* The former name of dc_secret_install_allocators. */
+void dc_secret_install_json_allocator(void);
 
 #endif

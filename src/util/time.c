@@ -38,6 +38,10 @@ void dc_time_format(char *out, size_t size, time_t t)
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!size)
+		return;
+	/* gmtime_r fails when the year does not fit an int; strftime when the
+	 * text does not fit `out` (years past 9999 need more than 21 bytes) */
+	if (!gmtime_r(&t, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, size, "unknown");
 }

@@ -1,4 +1,5 @@
 /* test_time.c -- util/time: ISO 8601 in UTC, and the pinned clock. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,31 @@ static void test_format(void)
 	CHECK_EQ_INT(t, T_2026_11_28_NOON + 3601);
 }
 
+/* What cannot be formatted reads "unknown", never stale or unterminated bytes. */
+static void test_format_out_of_range(void)
+{
+	char out[32], small[21], tiny[4];
+	const time_t year_10000 = (time_t)253402300800LL; /* date -u -d 10000-01-01 +%s */
+
+	memset(out, 'x', sizeof(out));
+	dc_time_format(out, sizeof(out), (time_t)INT64_MAX); /* gmtime_r fails: the year overflows int */
+	CHECK_EQ_STR(out, "unknown");
+	dc_time_format(out, sizeof(out), (time_t)1e17);
+	CHECK_EQ_STR(out, "unknown");
+	dc_time_format(out, sizeof(out), year_10000);
+	CHECK_EQ_STR(out, "10000-01-01T00:00:00Z");
+	memset(small, 'x', sizeof(small));
+	dc_time_format(small, sizeof(small), year_10000); /* 22 bytes needed */
+	CHECK_EQ_STR(small, "unknown");
+	dc_time_format(small, sizeof(small), year_10000 - 1);
+	CHECK_EQ_STR(small, "9999-12-31T23:59:59Z");
+	dc_time_format(tiny, sizeof(tiny), 0);
+	CHECK_EQ_STR(tiny, "unk");
+	tiny[0] = 'x';
+	dc_time_format(tiny, 0, 0);
+	CHECK_EQ_INT(tiny[0], 'x');
+}
+
 static void test_pinned_now(void)
 {
 	time_t real = time(NULL);
@@ -110,6 +136,7 @@ int main(void)
 	T_RUN(test_parse_ignores_tz);
 	T_RUN(test_parse_rejects);
 	T_RUN(test_format);
+	T_RUN(test_format_out_of_range);
 	T_RUN(test_pinned_now);
 	return t_done();
 }
