@@ -90,7 +90,7 @@ int dc_generate(dc_generate_result *res, const dc_generate_opts *o, const dc_env
 	if (!cache_dir)
 		cache_dir = dc_env_get(env, "DCGEN_CACHE_DIR");
 	/* an offline provider has nothing to save, so no cache at all */
-	if (cache_dir && !p->offline)
+	if (cache_dir && !p->offline && p->cache_identity)
 		err = fetch_cached(&list, res, p, env, cache_dir, http.deadline_ms);
 	else
 		err = p->fetch(&list, env);

@@ -28,7 +28,9 @@ typedef struct {
 	const char *variables; /* the variables that select it, ", "-separated:
 				* messages name those of them that are set */
 	int offline;           /* 1: makes no network request, the credential is
-				* the environment's secret as given */
+				* the environment's secret as given; such a
+				* provider never uses the cache and has no
+				* cache_identity (NULL) */
 	int (*detect)(const dc_env *env);
 	int (*fetch)(dc_cred_list *out, const dc_env *env);
 	int (*cache_identity)(dc_buf *out, const dc_env *env);

@@ -101,19 +101,6 @@ static int docker_fetch(dc_cred_list *out, const dc_env *env)
 	return err;
 }
 
-static int docker_identity(dc_buf *out, const dc_env *env)
-{
-	dc_buf key = DC_BUF_INIT;
-	const char *user, *password;
-	int err;
-
-	if ((err = docker_opts(&key, &user, &password, env)) == 0 &&
-	    dc_buf_printf(out, "docker\nregistry=%s\nusername=%s\npassword=%s\n", key.ptr, user, password) < 0)
-		err = oom();
-	dc_buf_release(&key);
-	return err;
-}
-
 const dc_provider dc_provider_docker = {
 	.name = "docker",
 	.summary = "Docker Hub or any registry with a user name and password (or access token)",
@@ -121,7 +108,6 @@ const dc_provider dc_provider_docker = {
 	.offline = 1,
 	.detect = docker_detect,
 	.fetch = docker_fetch,
-	.cache_identity = docker_identity,
 };
 
 /* ---- heroku: HEROKU_API_KEY ---- */
@@ -151,18 +137,6 @@ static int heroku_fetch(dc_cred_list *out, const dc_env *env)
 	return dc_cred_list_add(out, HEROKU_HOST, HEROKU_USER, key, 0);
 }
 
-static int heroku_identity(dc_buf *out, const dc_env *env)
-{
-	const char *key;
-	int err;
-
-	if ((err = heroku_key(&key, env)) < 0)
-		return err;
-	if (dc_buf_printf(out, "heroku\nregistry=%s\napi_key=%s\n", HEROKU_HOST, key) < 0)
-		return oom();
-	return 0;
-}
-
 const dc_provider dc_provider_heroku = {
 	.name = "heroku",
 	.summary = "Heroku Container Registry (registry.heroku.com, an API key)",
@@ -170,7 +144,6 @@ const dc_provider dc_provider_heroku = {
 	.offline = 1,
 	.detect = heroku_detect,
 	.fetch = heroku_fetch,
-	.cache_identity = heroku_identity,
 };
 
 /* ---- ibm: IBMCLOUD_API_KEY or BLUEMIX_API_KEY, IBMCLOUD_REGISTRY ---- */
@@ -196,7 +169,7 @@ static int ibm_key(const char **key, const dc_env *env)
 
 /* Each registry of IBMCLOUD_REGISTRY (default icr.io) as a host key; with
  * out == NULL only checks the list, else adds a credential per host. */
-static int ibm_each(dc_cred_list *out, dc_buf *ident, const dc_env *env, const char *key)
+static int ibm_each(dc_cred_list *out, const dc_env *env, const char *key)
 {
 	const char *list = dc_env_get(env, "IBMCLOUD_REGISTRY");
 	const char *p = list ? list : IBM_DEFAULT, *name;
@@ -217,8 +190,6 @@ static int ibm_each(dc_cred_list *out, dc_buf *ident, const dc_env *env, const c
 			break;
 		if (out)
 			err = dc_cred_list_add(out, host.ptr, IBM_USER, key, 0);
-		if (ident && dc_buf_printf(ident, "registry=%s\n", host.ptr) < 0)
-			err = oom();
 		n++;
 	}
 	if (!err && !n)
@@ -234,21 +205,9 @@ static int ibm_fetch(dc_cred_list *out, const dc_env *env)
 	const char *key;
 	int err;
 
-	if ((err = ibm_key(&key, env)) < 0 || (err = ibm_each(NULL, NULL, env, key)) < 0)
+	if ((err = ibm_key(&key, env)) < 0 || (err = ibm_each(NULL, env, key)) < 0)
 		return err;
-	return ibm_each(out, NULL, env, key);
-}
-
-static int ibm_identity(dc_buf *out, const dc_env *env)
-{
-	const char *key;
-	int err;
-
-	if ((err = ibm_key(&key, env)) < 0 || dc_buf_puts(out, "ibm\n") < 0 || (err = ibm_each(NULL, out, env, key)) < 0)
-		return err < 0 ? err : oom();
-	if (dc_buf_printf(out, "api_key=%s\n", key) < 0)
-		return oom();
-	return 0;
+	return ibm_each(out, env, key);
 }
 
 const dc_provider dc_provider_ibm = {
@@ -258,5 +217,4 @@ const dc_provider dc_provider_ibm = {
 	.offline = 1,
 	.detect = ibm_detect,
 	.fetch = ibm_fetch,
-	.cache_identity = ibm_identity,
 };

@@ -89,7 +89,7 @@ static void test_table(void)
 	for (q = dc_providers; *q; q++) {
 		CHECK((*q)->name && *(*q)->name);
 		CHECK((*q)->summary && (*q)->variables);
-		CHECK((*q)->detect && (*q)->fetch && (*q)->cache_identity);
+		CHECK((*q)->detect && (*q)->fetch && (!(*q)->cache_identity == !!(*q)->offline));
 		if (*q == &dc_provider_ecr)
 			found = 1;
 	}
