@@ -80,9 +80,10 @@ class _Base(LocalServer):
 class AadServer(_Base):
     """Azure AD for one tenant: .url is the authority host to give dcgen."""
 
-    def __init__(self, tenant, secrets_by_client=None, federated=None, script=()):
+    def __init__(self, tenant, secrets_by_client=None, federated=None, script=(), prefix=""):
         super().__init__(script)
         self.tenant = tenant
+        self.prefix = prefix                                   # an ADFS-style path: "/adfs"
         self.client_secrets = dict(secrets_by_client or {})   # client id -> secret
         self.federated = dict(federated or {})                 # client id -> (iss, sub, public key)
         self.key = jwt_rs256.new_key()
@@ -129,10 +130,11 @@ class AadServer(_Base):
         return client, None
 
     def handle(self, h, method, path, body):
-        if method != "POST" or not path.endswith("/oauth2/v2.0/token") or path.count("/") != 4:
+        if method != "POST" or not path.startswith(self.prefix + "/") or \
+                not path.endswith("/oauth2/v2.0/token") or path.count("/") != 4 + self.prefix.count("/"):
             self._record(path, "not found")
             return h.send(404, b"Not Found", "text/html")
-        if path != f"/{self.tenant}/oauth2/v2.0/token":
+        if path != f"{self.prefix}/{self.tenant}/oauth2/v2.0/token":
             self._record(path, "unknown tenant")
             return h.send(400, aad_error("invalid_request", 90002, f"Tenant '{path.split('/')[1]}' not "
                                          "found."))
