@@ -18,7 +18,8 @@ Faults for tests come from a script: a list of behaviours taken one per request
 "truncated", "notjson", "reset"); when the script runs out every request gets
 .default ("ok"). Replies can also leave out expiresAt (.no_expiry) or carry
 another proxyEndpoint (.proxy_endpoint). .headers holds every request's
-headers as received (a list of (name, value) pairs), to see injected ones.
+headers as received (a list of (name, value) pairs), to see injected ones;
+.bodies the bodies.
 
 Run it in-process (AwsJsonServer(...).start()) or as a program:
   python3 aws_json_server.py --port P --key AKID:SECRET [--script 500,ok] [--ready FILE]
@@ -73,6 +74,7 @@ class AwsJsonServer(LocalServer):
         self.proxy_endpoint = None      # the proxyEndpoint of every entry, when set
         self.sts_token = None           # XML text of STS's SessionToken, when set
         self.headers = []               # [(name, value), ...] of every request
+        self.bodies = []                # the body of every request, as sent
         # .requests: (target, service, region, outcome)
         super().__init__(script, port, tls)
 
@@ -126,6 +128,7 @@ class AwsJsonServer(LocalServer):
                 body = self.body()
                 with server.lock:
                     server.headers.append(list(self.headers.items()))
+                    server.bodies.append(body)
                 if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                     return self.sts(body)
                 target = self.headers.get("X-Amz-Target", "")
