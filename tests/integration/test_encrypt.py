@@ -16,7 +16,10 @@ import warnings
 
 import peers
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 try:  # cryptography >= 43 keeps CFB among the "decrepit" modes
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
 except ImportError:  # pragma: no cover
@@ -45,6 +48,26 @@ def cfb_decrypt(key, text):
     raw = base64.b64decode(text, validate=True)
     dec = Cipher(algorithms.AES(key), CFB(raw[:16])).decryptor()
     return dec.update(raw[16:]) + dec.finalize()
+
+
+HEADER = b"dcgen:v1:aes-256-gcm"
+
+
+def v1_key(key):
+    """The GCM key of dcgen:v1, as README "Encrypted files" specifies it."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HEADER).derive(key)
+
+
+def v1_encrypt(key, plain):
+    nonce = os.urandom(12)
+    return HEADER + b"\n" + base64.b64encode(nonce + AESGCM(v1_key(key)).encrypt(nonce, plain, HEADER)) + b"\n"
+
+
+def v1_decrypt(key, text):
+    header, body, rest = text.split(b"\n")
+    assert header == HEADER and rest == b"", text
+    raw = base64.b64decode(body, validate=True)
+    return AESGCM(v1_key(key)).decrypt(raw[:12], raw[12:], HEADER)
 
 
 class Encrypt(unittest.TestCase):
@@ -197,6 +220,15 @@ class Encrypt(unittest.TestCase):
         key = base64.b64decode(VECTOR_KEY)
         self.assertEqual(cfb_decrypt(key, VECTOR), VECTOR_PLAIN)
         self.assertEqual(cfb_encrypt(key, VECTOR_PLAIN, base64.b64decode(VECTOR)[:16]).decode(), VECTOR)
+
+    def test_v1_with_python(self):
+        """Another implementation of the documented dcgen:v1 reads what dcgen
+        writes, and dcgen reads what it writes."""
+        key = base64.b64decode(self.key_text)
+        text, _ = self.dcgen("encrypt", "-", "-", stdin=PLAIN)
+        self.assertEqual(v1_decrypt(key, text), PLAIN)
+        out, _ = self.dcgen("decrypt", "-", "-", stdin=v1_encrypt(key, PLAIN))
+        self.assertEqual(out, PLAIN)
 
     # refusals and failures
 

@@ -25,6 +25,10 @@ static const char vector_env[] =
 	"CNXsaFhYPCbgQJhoctD0Hdxm+K6h0gpWu3m5m6+JhAg0ILCrrlSTP486xcSM2QB5U3YGU/0FjltCRytVQq121w63IJfQxNkxQ4cKqIvikFu4x3nXRw==";
 static const char vector_env_plain[] = "# jet encrypt --key-path=key.key env.env env.env.enc\nFOO=bar\nBAZ=bat\n";
 
+/* README "Encrypted files": dcgen:v1 with the demo key and the nonce
+ * 000102..0b, made with Python's cryptography (HKDF, AESGCM) from the spec. */
+static const char vector_v1[] = "dcgen:v1:aes-256-gcm\nAAECAwQFBgcICQoLMKYo9zrfQdC8C50WezIYgQKsW8UMfeliQfAC6ODJsLw=\n";
+
 static const char secret_text[] = "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
 
 static char root[] = "/tmp/dcgen-test-encfile-XXXXXX";
@@ -87,6 +91,19 @@ static void test_legacy_public_vectors(void)
 	CHECK_EQ_INT(dc_encfile_decrypt(&out, &k, padded.ptr, padded.len, "env.env.enc"), 0);
 	CHECK_EQ_STR(out.ptr, vector_env_plain);
 	dc_buf_release(&padded);
+	dc_buf_release(&out);
+	dc_encfile_key_release(&k);
+}
+
+static void test_v1_documented_vector(void)
+{
+	dc_encfile_key k = DC_ENCFILE_KEY_INIT;
+	dc_buf out = DC_BUF_INIT;
+
+	vector_key_load(&k);
+	dc_buf_init(&out, 0, DC_BUF_SECRET);
+	CHECK_EQ_INT(dc_encfile_decrypt(&out, &k, vector_v1, strlen(vector_v1), "readme"), 0);
+	CHECK_EQ_STR(out.ptr, "FOO=bar\nBAZ=bat\n");
 	dc_buf_release(&out);
 	dc_encfile_key_release(&k);
 }
@@ -450,6 +467,7 @@ int main(void)
 		return 1;
 	}
 	T_RUN(test_legacy_public_vectors);
+	T_RUN(test_v1_documented_vector);
 	T_RUN(test_legacy_round_trip);
 	T_RUN(test_v1_round_trip);
 	T_RUN(test_v1_line_ends);
