@@ -176,6 +176,8 @@ static int cmd_keygen(int argc, char **argv)
 		path = argv[optind];
 	if (!path)
 		path = "codeship.aes";
+	if (!strcmp(path, "-"))
+		return usage_error("keygen writes a key file, not standard output; give a PATH", NULL);
 	if ((err = dc_fs_check_writable(path)) < 0)
 		return fail(err);
 	if ((err = dc_encfile_key_generate(&key)) == 0)

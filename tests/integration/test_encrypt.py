@@ -134,6 +134,7 @@ class Encrypt(unittest.TestCase):
         self.assert_private("other.aes")
         self.dcgen("keygen", "no/such/dir.aes", rc=2)
         self.dcgen("keygen", "a.aes", "b.aes", rc=2)
+        self.dcgen("keygen", "-", rc=2)
         self.assert_only("other.aes")
         # the key works: encrypt with it, decrypt with it
         self.dcgen("encrypt", "--key-path", "other.aes", "-", "x.enc", stdin=PLAIN)
