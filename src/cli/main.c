@@ -7,15 +7,19 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "cli/crypt.h"
 #include "core/cache.h"
+#include "core/resolve.h"
 #include "front/generate.h"
 #include "providers/provider.h"
 #include "util/buf.h"
+#include "util/ctx.h"
 #include "util/env.h"
-#include "util/http.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "util/time.h"
+
+extern char **environ;
 
 enum { EXIT_UPSTREAM = 1, EXIT_USAGE = 2 };
 
@@ -23,10 +27,12 @@ static const char usage_text[] =
 	"usage: dcgen [options] PATH\n"
 	"       dcgen generate [options] PATH\n"
 	"       dcgen cache list|purge [--expired] [--cache-dir DIR]\n"
+	"       dcgen keygen|encrypt|decrypt ...  (CodeShip encrypted files; 'dcgen encrypt -h')\n"
 	"       dcgen --help | --version\n"
 	"\n"
 	"Writes short-lived registry credentials for a Docker client to PATH\n"
 	"(atomically, mode 0600). Everything else comes from the environment.\n"
+	"PATH '-', a FIFO, socket or device (/dev/stdout) is written as a stream.\n"
 	"\n"
 	"options:\n"
 	"  -p, --provider NAME   the registry family (else DCGEN_PROVIDER, else detected)\n"
@@ -38,6 +44,11 @@ static const char usage_text[] =
 	"  -h, --help            this help\n"
 	"  -V, --version         the version\n"
 	"\n"
+	"environment (besides each provider's variables, listed below):\n"
+	"  DCGEN_PROVIDER, DCGEN_FORMAT, DCGEN_CACHE_DIR, DCGEN_CACHE_MIN_TTL (s),\n"
+	"  DCGEN_CACHE_WAIT (s), DCGEN_TIMEOUT (s), DCGEN_CONNECT_TIMEOUT (s),\n"
+	"  SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE, HTTPS_PROXY, NO_PROXY\n"
+	"\n"
 	"exit codes: 0 written, 1 upstream or runtime error, 2 usage or configuration error\n"
 	"(a PATH named like a subcommand: 'dcgen generate help' or 'dcgen ./help')\n"
 	"\n"
@@ -48,10 +59,16 @@ static const char usage_text[] =
 static void put_line(const char *prefix, const char *text)
 {
 	const unsigned char *p;
+	size_t n = 0;
 
 	fputs("dcgen: ", stderr);
 	fputs(prefix, stderr);
 	for (p = (const unsigned char *)text; *p; p++) {
+		/* a 130 KB value quoted whole helps nobody */
+		if (++n > 2048) {
+			fputs("...", stderr);
+			break;
+		}
 		if (*p == '\n')
 			fputs("\\n", stderr);
 		else if (*p < 0x20 || *p == 0x7f)
@@ -71,22 +88,22 @@ static void sink(enum dc_log_level level, const char *line)
 
 static void usage(FILE *f)
 {
-	const dc_provider *const *p;
+	const dc_family *const *p;
 
 	fputs(usage_text, f);
-	for (p = dc_providers; *p; p++)
-		fprintf(f, "  %-8s %s\n", (*p)->name, (*p)->summary);
-	fputs("\nSee README.md for every variable.\n", f);
+	for (p = dc_families; *p; p++)
+		fprintf(f, "  %-8s %s\n           %s\n", (*p)->name, (*p)->summary, (*p)->variables);
+	fputs("\nThe project's README.md describes every variable.\n", f);
 }
 
 /* Print the current error, redacted, and map the code to an exit status. */
-static int fail(int err)
+static int fail(dc_ctx *ctx, int err)
 {
 	dc_buf line = DC_BUF_INIT;
 
 	dc_buf_init(&line, 0, DC_BUF_SECRET);
 	if (dc_buf_puts(&line, dc_error_last()) == 0) {
-		dc_log_redact(&line);
+		dc_redactor_apply(ctx->redactor, &line);
 		put_line("error: ", line.ptr);
 	} else {
 		fputs("dcgen: error: out of memory\n", stderr);
@@ -99,10 +116,57 @@ static int usage_error(const char *what, const char *arg)
 {
 	dc_buf line = DC_BUF_INIT;
 
-	dc_buf_printf(&line, "%s%s%s; see 'dcgen --help'", what, arg ? " " : "", arg ? arg : "");
+	dc_buf_printf(&line, "%s%s%s%s; see 'dcgen --help'", what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
 	put_line("error: ", dc_buf_failed(&line) ? "out of memory" : line.ptr);
 	dc_buf_release(&line);
 	return EXIT_USAGE;
+}
+
+/* The options a misspelt one may have meant (R5). */
+static const char *const known_options[] = { "--provider", "--format", "--cache-dir", "--verbose", "--quiet",
+					     "--help", "--version", "--expired", NULL };
+
+static int unknown_option(const char *arg)
+{
+	const char *const *o;
+	size_t n = strcspn(arg, "=");
+	char msg[160];
+
+	for (o = known_options; *o; o++) {
+		size_t k = strlen(*o), i, same = 0;
+
+		/* close enough: same first three letters and length within 2 */
+		for (i = 0; i < n && i < k && arg[i] == (*o)[i]; i++)
+			same++;
+		if (same >= 4 && (n > k ? n - k : k - n) <= 2) {
+			snprintf(msg, sizeof(msg), "unknown option '%.*s'; did you mean %s?", (int)(n < 60 ? n : 60), arg,
+				 *o);
+			return usage_error(msg, NULL);
+		}
+	}
+	return usage_error("unknown option", arg);
+}
+
+/* DCGEN_* variables nobody reads are most likely typos (R6). */
+static void warn_unknown_variables(const dc_ctx *ctx)
+{
+	static const char *const known[] = { "DCGEN_PROVIDER", "DCGEN_FORMAT", "DCGEN_CACHE_DIR", "DCGEN_CACHE_MIN_TTL",
+					     "DCGEN_CACHE_WAIT", "DCGEN_TIMEOUT", "DCGEN_CONNECT_TIMEOUT", NULL };
+	char **e;
+
+	for (e = environ; e && *e; e++) {
+		const char *const *k;
+		size_t n = strcspn(*e, "=");
+		int found = 0;
+
+		if (strncmp(*e, "DCGEN_", 6))
+			continue;
+		for (k = known; *k && !found; k++)
+			found = strlen(*k) == n && !strncmp(*k, *e, n);
+		if (!found)
+			dc_log_warn(&ctx->log, "ignoring %.*s, which dcgen does not read; check its spelling (dcgen --help lists the variables)",
+				    (int)(n < 64 ? n : 64), *e);
+	}
 }
 
 static int cmd_generate(int argc, char **argv)
@@ -120,9 +184,10 @@ static int cmd_generate(int argc, char **argv)
 	dc_generate_opts o = { 0 };
 	dc_generate_result res;
 	dc_env env = DC_ENV_PROCESS;
+	dc_ctx ctx;
 	enum dc_log_level level = DC_LOG_INFO;
+	int c, err, verbose = 0, quiet = 0;
 	char when[32];
-	int c, err;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:f:c:vqhV", longopts, NULL)) != -1) {
@@ -130,42 +195,81 @@ static int cmd_generate(int argc, char **argv)
 		case 'p': o.provider = optarg; break;
 		case 'f': o.format = optarg; break;
 		case 'c': o.cache_dir = optarg; break;
-		case 'v': level = DC_LOG_DEBUG; break;
-		case 'q': level = DC_LOG_ERROR; break;
+		case 'v': verbose = 1; break;
+		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dcgen %s\n", DCGEN_VERSION); return 0;
 		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
-		default: return usage_error("unknown option", argv[optind - 1]);
+		default: return unknown_option(argv[optind - 1]);
 		}
 	}
+	if (verbose && quiet)
+		return usage_error("-v and -q contradict each other; give one of them", NULL);
+	level = verbose ? DC_LOG_DEBUG : quiet ? DC_LOG_ERROR : DC_LOG_INFO;
 	if (optind >= argc)
-		return usage_error("no output PATH given", NULL);
-	if (optind + 1 < argc)
+		return usage_error("no output PATH given (the file to write, or - for standard output)", NULL);
+	if (optind + 1 < argc) {
+		if (!strcmp(argv[optind], "cache") || !strcmp(argv[optind], "generate"))
+			return usage_error("the subcommand goes first, before its options: dcgen", argv[optind]);
 		return usage_error("one PATH only, but also got", argv[optind + 1]);
+	}
 	o.path = argv[optind];
-	dc_log_set_sink(sink, level);
-
-	if ((err = dc_generate(&res, &o, &env)) < 0)
-		return fail(err);
+	if (dc_ctx_init(&ctx, &env, sink, level) < 0) {
+		put_line("error: ", "out of memory");
+		return EXIT_UPSTREAM;
+	}
+	warn_unknown_variables(&ctx);
+	if ((err = dc_generate(&res, &o, &ctx)) < 0) {
+		err = fail(&ctx, err);
+		dc_ctx_release(&ctx);
+		return err;
+	}
 	if (res.expires_at) {
 		dc_time_format(when, sizeof(when), res.expires_at);
-		dc_log_info("wrote %zu %s credential%s from %s to '%s' (expires %s)", res.count, res.provider,
-			    res.count == 1 ? "" : "s", res.source, o.path, when);
+		dc_log_info(&ctx.log, "wrote %zu %s credential%s from %s to '%s' (expires %s)", res.count, res.provider,
+			    res.count == 1 ? "" : "s", res.source, res.stream && !strcmp(o.path, "-") ? "stdout" : o.path,
+			    when);
 	} else {
-		dc_log_info("wrote %zu %s credential%s from %s to '%s'", res.count, res.provider,
-			    res.count == 1 ? "" : "s", res.source, o.path);
+		dc_log_info(&ctx.log, "wrote %zu %s credential%s from %s to '%s'", res.count, res.provider,
+			    res.count == 1 ? "" : "s", res.source, res.stream && !strcmp(o.path, "-") ? "stdout" : o.path);
 	}
+	dc_ctx_release(&ctx);
 	return 0;
 }
 
-static int print_entry(const dc_cache_info *e, void *ctx)
+/* A value from a cache entry on a terminal: no control characters (an
+ * entry's metadata comes from upstream replies). */
+static void put_safe(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)(s ? s : "?"); *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
+
+static int print_entry(const dc_cache_info *e, void *arg)
 {
 	char when[32];
+	int *header = arg;
 
-	(void)ctx;
+	if (!*header) {
+		printf("%-32s  %-7s %-20s  %-7s %-9s %s  %s\n", "ID", "FAMILY", "EXPIRES", "STATE", "SEALED", "PRINCIPAL",
+		       "HOSTS");
+		*header = 1;
+	}
 	dc_time_format(when, sizeof(when), e->expires_at);
-	printf("%s  %-7s %s  %-7s %s\n", e->id, e->provider, when,
-	       e->expires_at <= dc_time_now() ? "expired" : e->fresh ? "fresh" : "refresh", e->hosts);
+	printf("%s  ", e->id);
+	put_safe(e->family);
+	printf("%*s %-20s  %-7s %-9s ", (int)(7 - (strlen(e->family) < 7 ? strlen(e->family) : 7)), "", when, e->state,
+	       !strcmp(e->sealed_by, "secret") ? "secret" : "cache-key");
+	put_safe(e->principal);
+	fputs("  ", stdout);
+	put_safe(e->hosts);
+	putchar('\n');
 	return 0;
 }
 
@@ -177,11 +281,12 @@ static int cmd_cache(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	dc_cache cache = DC_CACHE_INIT;
+	dc_cache *cache = NULL;
 	dc_env env = DC_ENV_PROCESS;
+	dc_ctx ctx;
 	const char *dir = NULL, *verb;
-	int c, err, expired = 0;
-	size_t removed = 0;
+	int c, err, expired = 0, header = 0;
+	size_t removed = 0, n = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:eh", longopts, NULL)) != -1) {
@@ -190,7 +295,7 @@ static int cmd_cache(int argc, char **argv)
 		case 'e': expired = 1; break;
 		case 'h': usage(stdout); return 0;
 		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
-		default: return usage_error("unknown option", argv[optind - 1]);
+		default: return unknown_option(argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc || (strcmp(argv[optind], "list") && strcmp(argv[optind], "purge")))
@@ -200,15 +305,25 @@ static int cmd_cache(int argc, char **argv)
 		return usage_error("--expired goes with 'purge'", NULL);
 	if (!dir && !(dir = dc_env_get(&env, "DCGEN_CACHE_DIR")))
 		return usage_error("no cache directory: set DCGEN_CACHE_DIR or pass --cache-dir", NULL);
-	dc_log_set_sink(sink, DC_LOG_INFO);
-	if ((err = dc_cache_open(&cache, dir, &env, 0)) < 0)
-		return fail(err);
-	if (!strcmp(verb, "list"))
-		err = dc_cache_list(&cache, print_entry, NULL);
-	else if ((err = dc_cache_purge(&cache, expired, &removed)) == 0)
-		dc_log_info("removed %zu file%s from '%s'", removed, removed == 1 ? "" : "s", dir);
-	dc_cache_close(&cache);
-	return err < 0 ? fail(err) : 0;
+	if (dc_ctx_init(&ctx, &env, sink, DC_LOG_INFO) < 0) {
+		put_line("error: ", "out of memory");
+		return EXIT_UPSTREAM;
+	}
+	/* list and purge create nothing: a missing directory is an error */
+	if ((err = dc_cache_open(&cache, &ctx, dir, 0)) < 0)
+		goto done;
+	if (!strcmp(verb, "list")) {
+		if ((err = dc_cache_list(cache, print_entry, &header, &n)) == 0 && !n)
+			dc_log_info(&ctx.log, "no entries in '%s'", dir);
+	} else if ((err = dc_cache_purge(cache, expired, &removed)) == 0) {
+		dc_log_info(&ctx.log, "removed %zu file%s from '%s'", removed, removed == 1 ? "" : "s", dir);
+	}
+done:
+	if (err < 0)
+		err = fail(&ctx, err);
+	dc_cache_free(cache);
+	dc_ctx_release(&ctx);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -222,17 +337,14 @@ int main(int argc, char **argv)
 		rc = cmd_generate(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "cache"))
 		rc = cmd_cache(argc - 1, argv + 1);
+	else if (argc >= 2 && dc_cli_crypt_is(argv[1]))
+		rc = dc_cli_crypt(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "help"))
 		usage(stdout), rc = 0;
 	else if (argc >= 2 && !strcmp(argv[1], "version"))
 		printf("dcgen %s\n", DCGEN_VERSION), rc = 0;
-	else if (argc < 2) {
-		usage(stderr);
-		rc = EXIT_USAGE;
-	} else
+	else
 		rc = cmd_generate(argc, argv);
-	dc_http_cleanup();
-	dc_log_redact_clear();
 	dc_error_clear();
 	return rc;
 }

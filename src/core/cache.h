@@ -1,26 +1,38 @@
 /* cache.h -- a credential cache many concurrent jobs can share.
  *
- *   dc_cache c = DC_CACHE_INIT;
- *   dc_cache_open(&c, dir, env);           secure dir (0700, ours, no symlink)
- *   dc_cache_get(&list, &c, "ecr", &identity, fetch, ctx, &how);
- *   dc_cache_close(&c);
+ *   dc_cache *c;
+ *   dc_cache_open(&c, ctx, dir, DC_CACHE_CREATE);   secure dir (0700, ours, no symlink)
+ *   dc_cache_get(&list, &outcome, c, &key, fetch, arg);
+ *   dc_cache_free(c);
  *
- * One file per key, "<id>.entry", beside a lock file "<id>.lock". The id and
- * the sealing key both come from HKDF over the provider's cache identity
- * (which includes the source secret), so a name reveals nothing and two
- * credentials never share an entry. The credentials are sealed with
- * AES-256-GCM; the entry's clear metadata (provider, hosts, times) is
- * authenticated with them. A copied entry is useless without the source
- * credential; a changed, truncated or foreign entry fails to open and is
- * ignored with a warning.
+ * Files, per key id: "<id>.entry" (the sealed credentials), "<id>.lock" (an
+ * flock for single flight) and "<id>.state" (a short-lived record that the
+ * last refresh failed, or that its result could not be cached). The id is
+ * HKDF over the key's family, principal and scope: rotating session
+ * credentials of one principal share one entry. The sealing key is HKDF over
+ * the key's static secret when it has one (a copied entry is useless without
+ * it), else over the cache's own random key, the 0600 file "cache.key": who
+ * can read the directory can then use those entries (README: trust model).
+ * Entries are AES-256-GCM sealed with the clear metadata as associated data;
+ * a changed, truncated or foreign entry fails to open and is ignored with a
+ * warning. Entries, state records and the key are written atomically.
  *
- * dc_cache_get: a fresh entry is served without any lock or network. Else
- * callers of one key serialise on its lock (bounded wait); the first fetches
- * upstream and stores, the rest find its entry. If the fetch fails while the
- * old entry has not expired, the old entry is served with a warning. An
- * expired entry is never served. Entries are written atomically (util/fs).
- * A lock file that cannot be opened (a read-only volume) means a warning and
- * a fetch without the cache; waiting past c->wait_ms is DC_EBUSY.
+ * dc_cache_get:
+ *  - a fresh entry is served with no lock and no network (DC_CACHE_HIT);
+ *  - otherwise one caller per key refreshes under the lock; the others serve
+ *    an entry that is still usable (at least the floor, min(5 min, refresh
+ *    margin), left) at once with a warning, or wait for the refresh;
+ *  - a failed refresh is recorded: waiters and jobs in the next 30 s do not
+ *    repeat it; they serve a usable entry with a warning, or fail with the
+ *    recorded reason (class DC_ECLASS_CACHE);
+ *  - results that cannot be cached (no expiry) are recorded too, and later
+ *    callers fetch in parallel without the lock;
+ *  - an entry with less than the floor left is never served;
+ *  - a lock file that cannot be opened (a read-only volume): a warning and a
+ *    fetch without the cache; waiting past DCGEN_CACHE_WAIT: a warning and a
+ *    fetch without the lock.
+ * Expired entries, orphaned lock and state files are collected on store and
+ * by purge; list and purge create nothing.
  */
 #ifndef DC_CACHE_H
 #define DC_CACHE_H
@@ -28,43 +40,44 @@
 #include <time.h>
 
 #include "core/cred.h"
-#include "util/buf.h"
-#include "util/env.h"
+#include "core/family.h"
+#include "util/ctx.h"
 
-typedef struct {
-	char *dir;
-	long min_ttl; /* seconds; -1: max(15 min, a quarter of the lifetime) */
-	long wait_ms; /* longest wait for another caller's lock */
-} dc_cache;
+typedef struct dc_cache dc_cache;
 
-#define DC_CACHE_INIT { NULL, -1, 0 }
+enum { DC_CACHE_CREATE = 1 };
 
-enum dc_cache_how {
+enum dc_cache_outcome {
 	DC_CACHE_HIT,      /* served from a fresh entry, no lock taken */
-	DC_CACHE_WAITED,   /* another caller fetched while we waited */
+	DC_CACHE_WAITED,   /* another caller refreshed while we waited */
 	DC_CACHE_FETCHED,  /* fetched upstream (and stored if cacheable) */
-	DC_CACHE_STALE,    /* upstream failed; served an unexpired entry */
+	DC_CACHE_STALE,    /* a refresh failed or is under way; served an unexpired entry */
 };
 
-typedef int (*dc_cache_fetch_fn)(dc_cred_list *out, void *ctx);
+typedef int (*dc_cache_fetch_fn)(dc_cred_list *out, void *arg);
 
 typedef struct {
-	const char *id;       /* hex key id */
-	const char *provider;
-	const char *hosts;    /* comma separated */
+	const char *id;        /* hex key id */
+	const char *family;
+	const char *principal;
+	const char *hosts;     /* comma separated */
+	const char *sealed_by; /* "secret" or "cache key" */
 	time_t created, expires_at;
-	int fresh;            /* would be served now */
+	const char *state;     /* "fresh", "refresh", "expired" */
 } dc_cache_info;
 
-/* DCGEN_CACHE_MIN_TTL and DCGEN_CACHE_WAIT (seconds) come from `env`;
- * `default_wait_ms` applies when DCGEN_CACHE_WAIT is unset. */
-int dc_cache_open(dc_cache *c, const char *dir, const dc_env *env, long default_wait_ms) DC_MUST_USE;
-int dc_cache_get(dc_cred_list *out, dc_cache *c, const char *provider, const dc_buf *identity,
-		 dc_cache_fetch_fn fetch, void *ctx, enum dc_cache_how *how) DC_MUST_USE;
-/* Every entry's clear metadata, without opening any seal. */
-int dc_cache_list(dc_cache *c, int (*fn)(const dc_cache_info *info, void *ctx), void *ctx) DC_MUST_USE;
-/* Remove entries (only expired ones if `expired_only`) and stale temp files. */
+/* DCGEN_CACHE_MIN_TTL and DCGEN_CACHE_WAIT (seconds) come from ctx->env.
+ * With DC_CACHE_CREATE the directory is made (0700) when absent; without it
+ * an absent directory is DC_EUSAGE and nothing is created. */
+int dc_cache_open(dc_cache **out, dc_ctx *ctx, const char *dir, int flags) DC_MUST_USE;
+int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c, const dc_cache_key *key,
+		 dc_cache_fetch_fn fetch, void *arg) DC_MUST_USE;
+/* Every entry's clear metadata, without opening any seal; returns the count
+ * through `n` (may be NULL). */
+int dc_cache_list(dc_cache *c, int (*fn)(const dc_cache_info *info, void *arg), void *arg, size_t *n) DC_MUST_USE;
+/* Remove entries (only expired ones if `expired_only`), their lock and
+ * state files, and stale temp files; everything also removes the cache key. */
 int dc_cache_purge(dc_cache *c, int expired_only, size_t *removed) DC_MUST_USE;
-void dc_cache_close(dc_cache *c);
+void dc_cache_free(dc_cache *c);
 
 #endif

@@ -147,3 +147,8 @@ int dc_hex(dc_buf *out, const unsigned char *p, size_t n)
 			return dc_error_set(DC_ERR, "out of memory");
 	return 0;
 }
+
+int dc_random(unsigned char *out, size_t n)
+{
+	return RAND_bytes(out, (int)n) == 1 ? 0 : DC_ERR;
+}

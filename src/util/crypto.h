@@ -32,6 +32,8 @@ int dc_aead_seal(dc_buf *out, const unsigned char key[DC_AEAD_KEY], const void *
 /* DC_ERR (no message set) when the input is too short or fails authentication. */
 int dc_aead_open(dc_buf *out, const unsigned char key[DC_AEAD_KEY], const void *aad, size_t aad_len,
 		 const void *sealed, size_t sealed_len) DC_MUST_USE;
+/* `n` random bytes from OpenSSL's DRBG; DC_ERR (no message) if it fails. */
+int dc_random(unsigned char *out, size_t n) DC_MUST_USE;
 /* Lower-case hex of `n` bytes into `out`. */
 int dc_hex(dc_buf *out, const unsigned char *p, size_t n) DC_MUST_USE;
 

@@ -49,7 +49,7 @@ int dc_env_long(long *out, const dc_env *env, const char *name, long dflt, long 
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		return dc_error_set(DC_EUSAGE, "%s is '%s', not a whole number from %ld to %ld; set it to one",
+		return dc_error_set(DC_EUSAGE, "%s is '%s', not a whole number from %ld to %ld; set it to a number in that range",
 				    name, s, min, max);
 	*out = v;
 	return 0;
@@ -57,17 +57,20 @@ int dc_env_long(long *out, const dc_env *env, const char *name, long dflt, long 
 
 int dc_env_list_next(const char **p, const char **item, size_t *n)
 {
-	const char *s = *p;
+	const char *s = *p, *end;
 
-	if (!*s)
-		return 0;
-	s += strspn(s, " ");
-	*item = s;
-	*n = strcspn(s, ", ");
-	s += *n;
-	s += strspn(s, " ");
-	if (*s == ',')
-		s++;
-	*p = s;
-	return 1;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (!*s)
+			return 0;
+		end = s + strcspn(s, ",");
+		*item = s;
+		*p = *end ? end + 1 : end;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*n = (size_t)(end - s);
+		if (*n)
+			return 1;
+		s = *p;
+	}
 }

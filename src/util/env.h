@@ -26,9 +26,10 @@ const char *dc_env_get(const dc_env *env, const char *name);
 const char *dc_env_first(const dc_env *env, const char **which, ...);
 /* Parse a whole decimal number in [min, max]; 0 or DC_EUSAGE (message names the variable). */
 int dc_env_long(long *out, const dc_env *env, const char *name, long dflt, long min, long max);
-/* The next item of a list separated by commas and/or spaces: 1 with *item
- * and *n set, advancing *p; 0 at the end. An item may be empty (n == 0:
- * "a,,b", " , "): callers skip or refuse it. */
+/* The next item of a comma-separated list, white space around it trimmed:
+ * 1 with *item and *n set, advancing *p; 0 at the end. Empty items ("a,,b",
+ * "a,", " , ") are skipped. An item may hold inner white space ("bad host"):
+ * callers validate items, so that it is an error, never two items. */
 int dc_env_list_next(const char **p, const char **item, size_t *n);
 
 #endif

@@ -54,8 +54,9 @@ int dc_fs_check_writable(const char *path)
 		goto done;
 	}
 	if (access(dir.ptr, W_OK | X_OK) < 0) {
-		err = dc_error_set(DC_EUSAGE, "cannot write '%s': directory '%s' is not writable (%s)",
-				   path, dir.ptr, strerror(errno));
+		/* a runtime condition (permissions, a read-only volume), not usage */
+		err = dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot write '%s': directory '%s' is not writable (%s); check its permissions and mount",
+				    path, dir.ptr, strerror(errno));
 		goto done;
 	}
 	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -108,10 +109,13 @@ static int fill(int fd, const void *data, size_t len, mode_t mode)
 	return fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0 ? -1 : 0;
 }
 
+/* write_unnamed's answer when the file system or kernel cannot do it */
+#define FALLBACK 1
+
 /* The unnamed way: an O_TMPFILE file has no name while it is written, so
  * even a kill -9 then leaves nothing behind. It gets a temp name only for
- * the instant before the rename. DC_ENOTFOUND when the file system or
- * kernel cannot do it (the caller falls back to mkostemp). */
+ * the instant before the rename. FALLBACK when the file system or kernel
+ * cannot do it (the caller falls back to mkostemp). */
 static int write_unnamed(int dfd, const char *base, const char *path, const void *data, size_t len, mode_t mode)
 {
 	dc_buf tmp = DC_BUF_INIT;
@@ -121,7 +125,7 @@ static int write_unnamed(int dfd, const char *base, const char *path, const void
 	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT
-			       ? DC_ENOTFOUND
+			       ? FALLBACK
 			       : dc_error_set(DC_ERR, "cannot create a temporary file for '%s': %s", path, strerror(errno));
 	if (fill(fd, data, len, mode) < 0) {
 		dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(errno));
@@ -142,7 +146,7 @@ static int write_unnamed(int dfd, const char *base, const char *path, const void
 	}
 	if (!linked) {
 		err = errno == EEXIST ? dc_error_set(DC_ERR, "cannot name a temporary file for '%s'", path)
-				      : DC_ENOTFOUND; /* no /proc, no capability: use mkostemp */
+				      : FALLBACK; /* no /proc, no capability: use mkostemp */
 		goto done;
 	}
 	if (renameat(dfd, tmp.ptr, dfd, base) < 0) {
@@ -218,7 +222,7 @@ int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 		goto done;
 	}
 	err = write_unnamed(dfd, base, path, data, len, mode);
-	if (err == DC_ENOTFOUND)
+	if (err == FALLBACK)
 		err = write_named(dir.ptr, base, path, data, len, mode);
 	/* make the rename itself durable; a failure here leaves a complete file */
 	if (err == 0)
@@ -245,9 +249,39 @@ static int check_dir(const char *dir, const char *what)
 		return dc_error_set(DC_EUSAGE, "refusing %s '%s': owned by uid %u, not by this user (uid %u); use a directory of your own",
 				    what, dir, (unsigned)st.st_uid, (unsigned)geteuid());
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return dc_error_set(DC_EUSAGE, "refusing %s '%s': writable by group or others (mode %03o); chmod 700 it",
-				    what, dir, (unsigned)(st.st_mode & 0777));
+		return dc_error_set(DC_EUSAGE, "refusing %s '%s': writable by group or others (mode %04o); chmod 700 it",
+				    what, dir, (unsigned)(st.st_mode & 07777));
 	return 0;
+}
+
+/* `dir` without a trailing "/" or "/." that would make lstat look through a
+ * symlink at the last real component. */
+static void trim_dir(dc_buf *path)
+{
+	while (path->len > 1 && (path->ptr[path->len - 1] == '/' ||
+				 (path->len > 2 && !strcmp(path->ptr + path->len - 2, "/.")))) {
+		path->len -= path->ptr[path->len - 1] == '/' ? 1 : 2;
+		path->ptr[path->len] = '\0';
+	}
+}
+
+int dc_fs_check_dir(const char *dir, const char *what)
+{
+	dc_buf path = DC_BUF_INIT;
+	struct stat st;
+	int err;
+
+	if (!*dir)
+		return dc_error_set(DC_EUSAGE, "%s is empty; give a directory", what);
+	if (dc_buf_puts(&path, dir) < 0)
+		return dc_error_nomem();
+	trim_dir(&path);
+	if (lstat(path.ptr, &st) < 0 && errno == ENOENT)
+		err = dc_error_set(DC_EUSAGE, "%s '%s' does not exist; nothing to do", what, dir);
+	else
+		err = check_dir(path.ptr, what);
+	dc_buf_release(&path);
+	return err;
 }
 
 int dc_fs_secure_dir(const char *dir, const char *what)
@@ -272,11 +306,8 @@ int dc_fs_secure_dir(const char *dir, const char *what)
 	}
 	/* check what the path names, not a trailing "/" or "/." that would
 	 * make lstat look through a symlink at the last real component */
-	while (!err && path.len > 1 && (path.ptr[path.len - 1] == '/' ||
-					(path.len > 2 && !strcmp(path.ptr + path.len - 2, "/.")))) {
-		path.len -= path.ptr[path.len - 1] == '/' ? 1 : 2;
-		path.ptr[path.len] = '\0';
-	}
+	if (!err)
+		trim_dir(&path);
 	if (!err)
 		err = check_dir(path.len ? path.ptr : "/", what);
 	dc_buf_release(&path);
@@ -408,6 +439,88 @@ int dc_fs_lock(int *fd, const char *path, long timeout_ms)
 	return 0;
 }
 
+int dc_fs_trylock(int *fd, const char *path)
+{
+	int f;
+
+	*fd = -1;
+	f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f < 0)
+		return dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot open lock file '%s': %s", path, strerror(errno));
+	while (flock(f, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		close(f);
+		if (errno == EWOULDBLOCK)
+			return DC_EBUSY;
+		return dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot lock '%s': %s", path, strerror(errno));
+	}
+	*fd = f;
+	return 0;
+}
+
+enum dc_fs_kind dc_fs_kind_of(const char *path)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return DC_FS_STREAM;
+	/* stat follows links: /dev/stdout -> /proc/self/fd/1 -> a pipe or tty */
+	if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+				     S_ISBLK(st.st_mode)))
+		return DC_FS_STREAM;
+	return DC_FS_FILE;
+}
+
+int dc_fs_write_stream(const char *path, const void *data, size_t len)
+{
+	int fd, err = 0;
+
+	if (!strcmp(path, "-")) {
+		fd = STDOUT_FILENO;
+	} else if ((fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
+		return dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot open '%s' for writing: %s", path, strerror(errno));
+	}
+	if (write_all(fd, data, len) < 0)
+		err = dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot write to '%s': %s", path, strerror(errno));
+	if (fd != STDOUT_FILENO)
+		close(fd);
+	return err;
+}
+
+int dc_fs_create_exclusive(const char *path, const void *data, size_t len, mode_t mode)
+{
+	dc_buf tmp = DC_BUF_INIT;
+	int fd = -1, err = DC_ERR;
+
+	if (dc_buf_printf(&tmp, "%s.dcgen-new-%ld", path, (long)getpid()) < 0)
+		return dc_error_nomem();
+	(void)unlink(tmp.ptr);
+	if ((fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot create '%s': %s", tmp.ptr, strerror(errno));
+		goto done;
+	}
+	if (fill(fd, data, len, mode) < 0) {
+		dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot write '%s': %s", tmp.ptr, strerror(errno));
+		goto done;
+	}
+	/* link() never replaces: whoever links first wins, the rest read theirs */
+	if (link(tmp.ptr, path) < 0) {
+		if (errno == EEXIST)
+			err = 1;
+		else
+			dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot create '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	err = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp.ptr);
+	dc_buf_release(&tmp);
+	return err;
+}
+
 void dc_fs_unlock(int fd)
 {
 	if (fd >= 0)
@@ -433,5 +546,96 @@ int dc_fs_list(const char *dir, int (*fn)(const char *name, void *ctx), void *ct
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			err = fn(e->d_name, ctx);
 	closedir(d);
+	return err;
+}
+
+/* Give the open unnamed file `fd` the name `base` in `dfd`; fails with
+ * EEXIST rather than replace anything (a symlink included). */
+static int link_new(int fd, int dfd, const char *base)
+{
+	char proc[64];
+
+	if (linkat(fd, "", dfd, base, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dfd, base, AT_SYMLINK_FOLLOW);
+}
+
+int dc_fs_write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	dc_buf dir = DC_BUF_INIT, tmp = DC_BUF_INIT;
+	const char *base;
+	sigset_t stop, old;
+	int dfd = -1, fd = -1, err = DC_ERR, tries, named = 0, e = 0;
+
+	if (split(&dir, &base, path) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	if ((dfd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err = dc_error_set(DC_EUSAGE, "cannot write '%s': cannot open directory '%s': %s", path, dir.ptr,
+				   strerror(errno));
+		goto done;
+	}
+	/* unnamed while written, then linked to its name, which never replaces */
+	if ((fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) >= 0) {
+		if (fill(fd, data, len, mode) < 0) {
+			dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(errno));
+			goto done;
+		}
+		e = link_new(fd, dfd, base) == 0 ? 0 : errno;
+		if (e && e != EEXIST) {
+			close(fd); /* cannot link it here: the named way */
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		for (tries = 0; tries < 16 && fd < 0; tries++) {
+			if (temp_name(&tmp, base) < 0) {
+				dc_error_set(DC_ERR, "out of memory");
+				goto done;
+			}
+			fd = openat(dfd, tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0 && errno != EEXIST)
+				break;
+		}
+		if (fd < 0) {
+			dc_error_set(DC_ERR, "cannot create a temporary file in '%s': %s", dir.ptr, strerror(errno));
+			goto done;
+		}
+		named = 1;
+		if (fill(fd, data, len, mode) < 0) {
+			dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(errno));
+			goto done;
+		}
+		e = linkat(dfd, tmp.ptr, dfd, base, 0) == 0 ? 0 : errno;
+	}
+	if (e == EEXIST) {
+		err = dc_error_set(DC_EUSAGE, "refusing to overwrite '%s': it exists; remove it first or give another path",
+				   path);
+		goto done;
+	}
+	if (e) {
+		dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(e));
+		goto done;
+	}
+	(void)fsync(dfd);
+	err = 0;
+done:
+	if (named)
+		unlinkat(dfd, tmp.ptr, 0);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	dc_buf_release(&dir);
+	dc_buf_release(&tmp);
 	return err;
 }

@@ -18,6 +18,29 @@
 
 int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
 
+/* What an output PATH is: DC_FS_FILE (absent, a regular file, or a symlink
+ * that is dangling or leads to a regular file: written atomically, the link
+ * replaced, never followed) or DC_FS_STREAM ("-", or a character device,
+ * FIFO or socket, directly or through symlinks such as /dev/stdout: written
+ * in place as a stream, never replaced). */
+enum dc_fs_kind { DC_FS_FILE, DC_FS_STREAM };
+enum dc_fs_kind dc_fs_kind_of(const char *path);
+
+/* Write `len` bytes to a stream PATH ("-" is standard output) without
+ * creating, truncating or replacing anything. DC_ERR with the message set. */
+int dc_fs_write_stream(const char *path, const void *data, size_t len) DC_MUST_USE;
+
+/* Create `path` with `data` only if nothing is there (the whole content or
+ * nothing, mode `mode`). 0 when created; when something
+ * already is there, 1 (no message). DC_ERR on other failures. */
+int dc_fs_create_exclusive(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
+
+/* Write a new file: like dc_fs_write_atomic (complete or absent, written
+ * unnamed where the kernel can), but linked to `path` instead of renamed
+ * over it, so an existing `path` (a symlink included) is never replaced:
+ * DC_EUSAGE "refusing to overwrite" then. For keys (dcgen keygen). */
+int dc_fs_write_new(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
+
 /* Check, before any network call, that `path` can be written by
  * dc_fs_write_atomic: its directory exists and is writable, and `path` is
  * not a directory. DC_EUSAGE with the reason otherwise. */
@@ -28,6 +51,9 @@ int dc_fs_check_writable(const char *path) DC_MUST_USE;
  * a symlink, a non-directory, one owned by another user, or one writable by
  * group or others. */
 int dc_fs_secure_dir(const char *dir, const char *what) DC_MUST_USE;
+/* The same checks without creating anything: DC_EUSAGE ("... does not
+ * exist") when `dir` is absent. */
+int dc_fs_check_dir(const char *dir, const char *what) DC_MUST_USE;
 
 /* Read a whole regular file without following a symlink (our own files:
  * the cache). DC_ENOTFOUND (no message) when absent; DC_ERR when unreadable
@@ -48,6 +74,9 @@ int dc_fs_read_secret(dc_buf *out, const char *path, size_t max, const char *wha
  * dc_fs_unlock; the kernel drops it if the process dies. DC_EBUSY on
  * timeout, DC_ERR when the lock file cannot be opened (messages say so). */
 int dc_fs_lock(int *fd, const char *path, long timeout_ms) DC_MUST_USE;
+/* One try: 0 with *fd holding the lock; DC_EBUSY (no message) when another
+ * process holds it; DC_ERR when the lock file cannot be opened. */
+int dc_fs_trylock(int *fd, const char *path) DC_MUST_USE;
 void dc_fs_unlock(int fd);
 
 /* Remove a file; 0 also when it was already gone. */

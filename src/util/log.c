@@ -1,6 +1,7 @@
 /* log.c -- see log.h. */
 #include "util/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,59 +9,81 @@
 
 #include "util/secret.h"
 
-static dc_log_sink sink;
-static enum dc_log_level max_level = DC_LOG_WARN;
-static char **secrets;
-static size_t nsecrets;
+struct dc_redactor {
+	pthread_mutex_t mu;
+	char **secrets; /* longest first */
+	size_t n;
+};
 
-void dc_log_set_sink(dc_log_sink s, enum dc_log_level level)
+int dc_redactor_new(dc_redactor **out)
 {
-	sink = s;
-	max_level = level;
-}
+	dc_redactor *r = calloc(1, sizeof(*r));
 
-int dc_log_enabled(enum dc_log_level level)
-{
-	return sink && level <= max_level;
-}
-
-int dc_log_redact_add(const char *secret)
-{
-	char **n;
-	size_t i;
-
-	if (!secret || strlen(secret) < 4)
-		return 0;
-	for (i = 0; i < nsecrets; i++)
-		if (!strcmp(secrets[i], secret))
-			return 0;
-	n = realloc(secrets, (nsecrets + 1) * sizeof(*n));
-	if (!n)
-		return DC_ERR;
-	secrets = n;
-	/* keep the longest first: a secret that contains another must be
-	 * replaced whole before the shorter one can break it up */
-	for (i = nsecrets; i > 0 && strlen(secrets[i - 1]) < strlen(secret); i--)
-		;
-	memmove(secrets + i + 1, secrets + i, (nsecrets - i) * sizeof(*secrets));
-	if (!(secrets[i] = strdup(secret))) {
-		memmove(secrets + i, secrets + i + 1, (nsecrets - i) * sizeof(*secrets));
-		return DC_ERR;
+	if (!r || pthread_mutex_init(&r->mu, NULL)) {
+		free(r);
+		return dc_error_nomem();
 	}
-	nsecrets++;
+	*out = r;
 	return 0;
 }
 
-void dc_log_redact(dc_buf *b)
+void dc_redactor_free(dc_redactor *r)
 {
 	size_t i;
 
-	for (i = 0; i < nsecrets; i++) {
-		size_t slen = strlen(secrets[i]);
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		dc_secret_free(r->secrets[i]);
+	free(r->secrets);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+int dc_redactor_add(dc_redactor *r, const char *s, size_t len)
+{
+	char **grown, *copy;
+	size_t i;
+	int err = 0;
+
+	if (!r || !s || len < 4)
+		return 0;
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n; i++)
+		if (strlen(r->secrets[i]) == len && !memcmp(r->secrets[i], s, len))
+			goto done;
+	if (!(grown = realloc(r->secrets, (r->n + 1) * sizeof(*grown))) || !(copy = strndup(s, len))) {
+		if (grown)
+			r->secrets = grown;
+		err = dc_error_nomem();
+		goto done;
+	}
+	r->secrets = grown;
+	/* keep the longest first: a secret that contains another must be
+	 * replaced whole before the shorter one can break it up */
+	for (i = r->n; i > 0 && strlen(r->secrets[i - 1]) < len; i--)
+		;
+	memmove(r->secrets + i + 1, r->secrets + i, (r->n - i) * sizeof(*r->secrets));
+	r->secrets[i] = copy;
+	r->n++;
+done:
+	pthread_mutex_unlock(&r->mu);
+	return err;
+}
+
+void dc_redactor_apply(dc_redactor *r, dc_buf *b)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n; i++) {
+		size_t slen = strlen(r->secrets[i]);
 		char *hit;
 
 		/* "***" is never longer than a secret (>= 4), so edit in place */
-		while ((hit = strstr(b->ptr, secrets[i])) != NULL) {
+		while ((hit = strstr(b->ptr, r->secrets[i])) != NULL) {
 			size_t tail = b->len - (size_t)(hit - b->ptr) - slen;
 
 			memcpy(hit, "***", 3);
@@ -68,25 +91,43 @@ void dc_log_redact(dc_buf *b)
 			b->len -= slen - 3;
 		}
 	}
+	pthread_mutex_unlock(&r->mu);
 }
 
-void dc_log_redact_clear(void)
+int dc_redactor_contains(dc_redactor *r, const char *s)
 {
 	size_t i;
+	int found = 0;
 
-	for (i = 0; i < nsecrets; i++)
-		dc_secret_free(secrets[i]);
-	free(secrets);
-	secrets = NULL;
-	nsecrets = 0;
+	if (!r || !s)
+		return 0;
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->n && !found; i++)
+		found = strstr(s, r->secrets[i]) != NULL;
+	pthread_mutex_unlock(&r->mu);
+	return found;
 }
 
-void dc_log_clip(char *dst, size_t size, const char *src)
+int dc_log_enabled(const dc_log *log, enum dc_log_level level)
 {
+	return log && log->sink && level <= log->max_level;
+}
+
+void dc_log_clip(dc_redactor *r, char *dst, size_t size, const char *src)
+{
+	dc_buf red = DC_BUF_INIT;
 	size_t i, cut;
 
 	if (!size)
 		return;
+	/* redact the whole text before anything is cut from it */
+	dc_buf_init(&red, 0, DC_BUF_SECRET);
+	if (src && dc_buf_puts(&red, src) == 0) {
+		dc_redactor_apply(r, &red);
+		src = red.ptr;
+	} else if (src) {
+		src = "(out of memory)";
+	}
 	cut = size - 1 < DC_LOG_CLIP_MAX ? size - 1 : DC_LOG_CLIP_MAX;
 	for (i = 0; src && src[i] && src[i] != '\n' && src[i] != '\r' && i < cut; i++)
 		dst[i] = (unsigned char)src[i] < ' ' || src[i] == 0x7f ? ' ' : src[i];
@@ -98,35 +139,36 @@ void dc_log_clip(char *dst, size_t size, const char *src)
 			i--;
 	}
 	dst[i] = '\0';
+	dc_buf_release(&red);
 }
 
-static void emit(enum dc_log_level level, const char *fmt, va_list ap)
+static void emit(const dc_log *log, enum dc_log_level level, const char *fmt, va_list ap)
 {
 	dc_buf b = DC_BUF_INIT;
 
-	if (!dc_log_enabled(level))
+	if (!dc_log_enabled(log, level))
 		return;
 	/* the whole line first, redacted, and only then cut: cutting first
 	 * could leave the start of a secret that no longer matches */
 	dc_buf_init(&b, 0, DC_BUF_SECRET);
 	if (dc_buf_vprintf(&b, fmt, ap) == 0) {
-		dc_log_redact(&b);
+		dc_redactor_apply(log->redactor, &b);
 		if (b.len > 1024) {
 			b.ptr[1024] = '\0';
 			b.len = 1024;
 		}
-		sink(level, b.ptr);
+		log->sink(level, b.ptr);
 	}
 	dc_buf_release(&b);
 }
 
-#define DEFINE_LOG(name, level)                  \
-	void name(const char *fmt, ...)          \
-	{                                        \
-		va_list ap;                      \
-		va_start(ap, fmt);               \
-		emit(level, fmt, ap);            \
-		va_end(ap);                      \
+#define DEFINE_LOG(name, level)                                  \
+	void name(const dc_log *log, const char *fmt, ...)       \
+	{                                                        \
+		va_list ap;                                      \
+		va_start(ap, fmt);                               \
+		emit(log, level, fmt, ap);                       \
+		va_end(ap);                                      \
 	}
 
 DEFINE_LOG(dc_log_warn, DC_LOG_WARN)

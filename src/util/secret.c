@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/error.h"
+#include "util/log.h"
+
 void dc_secret_wipe(void *p, size_t n)
 {
 	if (p && n)
@@ -105,7 +108,38 @@ void dc_secret_install_allocators(void)
 	(void)CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free);
 }
 
-void dc_secret_install_json_allocator(void)
+int dc_sec_setn(dc_sec *s, struct dc_redactor *r, const char *value, size_t len)
 {
-	dc_secret_install_allocators();
+	char *copy;
+
+	dc_sec_release(s);
+	if (!value)
+		return 0;
+	if (!(copy = malloc(len + 1)))
+		return dc_error_nomem();
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	if (dc_redactor_add(r, copy, len) < 0) {
+		dc_secret_wipe(copy, len);
+		free(copy);
+		return dc_error_nomem();
+	}
+	s->ptr = copy;
+	s->len = len;
+	return 0;
+}
+
+int dc_sec_set(dc_sec *s, struct dc_redactor *r, const char *value)
+{
+	return dc_sec_setn(s, r, value, value ? strlen(value) : 0);
+}
+
+void dc_sec_release(dc_sec *s)
+{
+	if (s->ptr) {
+		dc_secret_wipe(s->ptr, s->len);
+		free(s->ptr);
+	}
+	s->ptr = NULL;
+	s->len = 0;
 }

@@ -45,7 +45,28 @@ void dc_secret_mem_free(void *p);
  * Called later (or twice) OpenSSL keeps what it has, which is not an error;
  * jansson is switched in any case. */
 void dc_secret_install_allocators(void);
-/* The former name of dc_secret_install_allocators. */
-void dc_secret_install_json_allocator(void);
+
+/* dc_sec -- a secret string that cannot be forgotten: making one registers
+ * it with a redactor (util/log.h), so no message can ever show it; releasing
+ * it wipes it.
+ *
+ *   dc_sec s = DC_SEC_INIT;
+ *   err = dc_sec_set(&s, redactor, value);   copies and registers; NULL: empty
+ *   ... s.ptr (NULL when empty), s.len ...
+ *   dc_sec_release(&s);                       wipes and frees
+ */
+struct dc_redactor;
+
+typedef struct {
+	char *ptr;
+	size_t len;
+} dc_sec;
+
+#define DC_SEC_INIT { NULL, 0 }
+
+int dc_sec_set(dc_sec *s, struct dc_redactor *r, const char *value) __attribute__((warn_unused_result));
+int dc_sec_setn(dc_sec *s, struct dc_redactor *r, const char *value, size_t len)
+	__attribute__((warn_unused_result));
+void dc_sec_release(dc_sec *s);
 
 #endif

@@ -4,33 +4,87 @@
 #include <stdio.h>
 #include <string.h>
 
-static time_t pinned;
+time_t dc_clock_now(const dc_clock *c)
+{
+	return c && c->pinned ? c->pinned : time(NULL);
+}
 
 time_t dc_time_now(void)
 {
-	return pinned ? pinned : time(NULL);
+	return time(NULL);
 }
 
-void dc_time_set_now(time_t t)
+/* `n` decimal digits at *p (exactly), advancing *p; -1 if not digits. */
+static int digits(const char **p, int n)
 {
-	pinned = t;
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return v;
 }
 
-int dc_time_parse_iso8601(time_t *out, const char *s)
+static int expect(const char **p, const char *one_of)
 {
+	if (!**p || !strchr(one_of, **p))
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+int dc_time_parse_rfc3339(time_t *out, const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *p = s;
 	struct tm tm;
-	const char *rest;
+	int y, mo, d, h, mi, sec, off = 0, leap, dim;
+	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
-	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
+	if ((y = digits(&p, 4)) < 0 || expect(&p, "-") || (mo = digits(&p, 2)) < 0 || expect(&p, "-") ||
+	    (d = digits(&p, 2)) < 0 || expect(&p, "Tt") || (h = digits(&p, 2)) < 0 || expect(&p, ":") ||
+	    (mi = digits(&p, 2)) < 0 || expect(&p, ":") || (sec = digits(&p, 2)) < 0)
 		return DC_ERR;
-	if (*rest == '.')
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
-			;
-	if (strcmp(rest, "Z") && strcmp(rest, "+00:00"))
+	if (*p == '.') {
+		const char *start = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == start)
+			return DC_ERR;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1, oh, om;
+
+		if ((oh = digits(&p, 2)) < 0 || expect(&p, ":") || (om = digits(&p, 2)) < 0 || oh > 23 || om > 59)
+			return DC_ERR;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
 		return DC_ERR;
-	*out = timegm(&tm);
+	}
+	if (*p)
+		return DC_ERR;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12)
+		return DC_ERR;
+	dim = mdays[mo - 1] + (mo == 2 && leap);
+	if (d < 1 || d > dim || h > 23 || mi > 59 || sec > 60)
+		return DC_ERR;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec == 60 ? 59 : sec; /* a leap second: the second before */
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return DC_ERR;
+	*out = t - off;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/cred.h"
+#include "util/url.h"
 #include "t.h"
 
 static void test_add_copies(void)
@@ -105,7 +106,10 @@ static void test_host_from_url(void)
 
 	dc_error_clear();
 	CHECK_EQ_INT(dc_host_from_url(&b, "https://"), DC_EUSAGE);
-	CHECK_HAS(dc_error_last(), "'https://'");
+	CHECK_HAS(dc_error_last(), "names no registry host");
+	/* a user name or password is never carried into a key, nor quoted */
+	CHECK_EQ_INT(dc_host_from_url(&b, "https://u:hunter2secret@a.example/"), DC_EUSAGE);
+	CHECK_LACKS(dc_error_last(), "hunter2secret");
 	CHECK_EQ_INT(dc_host_from_url(&b, "http://"), DC_EUSAGE);
 	CHECK_EQ_INT(dc_host_from_url(&b, "https:///path"), DC_EUSAGE);
 	CHECK_EQ_INT(dc_host_from_url(&b, ""), DC_EUSAGE);

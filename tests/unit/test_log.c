@@ -5,6 +5,23 @@
 #include "t.h"
 #include "util/log.h"
 
+static dc_redactor *R;
+static dc_log L = DC_LOG_INIT;
+
+static int radd(const char *s)
+{
+	return dc_redactor_add(R, s, s ? strlen(s) : 0);
+}
+
+static void reset_redactor(void)
+{
+	dc_redactor_free(R);
+	R = NULL;
+	if (dc_redactor_new(&R) < 0)
+		abort();
+	L.redactor = R;
+}
+
 #define MAX_LINES 16
 
 static char *lines[MAX_LINES];
@@ -35,89 +52,89 @@ static const char *last_line(void)
 
 static void test_levels(void)
 {
-	dc_log_set_sink(NULL, DC_LOG_DEBUG);
-	CHECK(!dc_log_enabled(DC_LOG_WARN)); /* no sink: nothing is enabled */
-	dc_log_warn("dropped %d", 1);
+	L.sink = NULL; L.max_level = DC_LOG_DEBUG;
+	CHECK(!dc_log_enabled(&L, DC_LOG_WARN)); /* no sink: nothing is enabled */
+	dc_log_warn(&L, "dropped %d", 1);
 
-	dc_log_set_sink(capture, DC_LOG_WARN);
-	CHECK(dc_log_enabled(DC_LOG_WARN));
-	CHECK(!dc_log_enabled(DC_LOG_INFO));
-	CHECK(!dc_log_enabled(DC_LOG_DEBUG));
-	dc_log_debug("debug %d", 1);
-	dc_log_info("info %d", 1);
-	dc_log_warn("warn %d", 1);
+	L.sink = capture; L.max_level = DC_LOG_WARN;
+	CHECK(dc_log_enabled(&L, DC_LOG_WARN));
+	CHECK(!dc_log_enabled(&L, DC_LOG_INFO));
+	CHECK(!dc_log_enabled(&L, DC_LOG_DEBUG));
+	dc_log_debug(&L, "debug %d", 1);
+	dc_log_info(&L, "info %d", 1);
+	dc_log_warn(&L, "warn %d", 1);
 	if (CHECK_EQ_INT(nlines, 1)) {
 		CHECK_EQ_STR(lines[0], "warn 1");
 		CHECK_EQ_INT(levels[0], DC_LOG_WARN);
 	}
 	forget();
 
-	dc_log_set_sink(capture, DC_LOG_INFO);
-	dc_log_debug("debug %d", 2);
-	dc_log_info("info %d", 2);
+	L.sink = capture; L.max_level = DC_LOG_INFO;
+	dc_log_debug(&L, "debug %d", 2);
+	dc_log_info(&L, "info %d", 2);
 	if (CHECK_EQ_INT(nlines, 1)) {
 		CHECK_EQ_STR(lines[0], "info 2");
 		CHECK_EQ_INT(levels[0], DC_LOG_INFO);
 	}
 	forget();
 
-	dc_log_set_sink(capture, DC_LOG_DEBUG);
-	dc_log_debug("debug %s", "3");
+	L.sink = capture; L.max_level = DC_LOG_DEBUG;
+	dc_log_debug(&L, "debug %s", "3");
 	if (CHECK_EQ_INT(nlines, 1)) {
 		CHECK_EQ_STR(lines[0], "debug 3");
 		CHECK_EQ_INT(levels[0], DC_LOG_DEBUG);
 	}
 	forget();
-	dc_log_set_sink(NULL, DC_LOG_WARN);
+	L.sink = NULL; L.max_level = DC_LOG_WARN;
 }
 
 static void test_redacts_lines(void)
 {
-	dc_log_set_sink(capture, DC_LOG_DEBUG);
-	CHECK_EQ_INT(dc_log_redact_add("wJalrXUtnFEMI/K7MDENG"), 0);
-	CHECK_EQ_INT(dc_log_redact_add("tok3n"), 0);
-	CHECK_EQ_INT(dc_log_redact_add("tok3n"), 0); /* registering twice is fine */
+	L.sink = capture; L.max_level = DC_LOG_DEBUG;
+	CHECK_EQ_INT(radd("wJalrXUtnFEMI/K7MDENG"), 0);
+	CHECK_EQ_INT(radd("tok3n"), 0);
+	CHECK_EQ_INT(radd("tok3n"), 0); /* registering twice is fine */
 
-	dc_log_warn("key %s and %s", "wJalrXUtnFEMI/K7MDENG", "tok3n");
+	dc_log_warn(&L, "key %s and %s", "wJalrXUtnFEMI/K7MDENG", "tok3n");
 	CHECK_EQ_STR(last_line(), "key *** and ***");
 	/* several occurrences, adjacent ones, and the secret in the format itself */
-	dc_log_info("a=wJalrXUtnFEMI/K7MDENG b=%s c=%stok3n", "wJalrXUtnFEMI/K7MDENG", "tok3n");
+	dc_log_info(&L, "a=wJalrXUtnFEMI/K7MDENG b=%s c=%stok3n", "wJalrXUtnFEMI/K7MDENG", "tok3n");
 	CHECK_EQ_STR(last_line(), "a=*** b=*** c=******");
-	dc_log_debug("%s", "tok3n");
+	dc_log_debug(&L, "%s", "tok3n");
 	CHECK_EQ_STR(last_line(), "***");
-	dc_log_debug("no secret here: tok3 ok3n");
+	dc_log_debug(&L, "no secret here: tok3 ok3n");
 	CHECK_EQ_STR(last_line(), "no secret here: tok3 ok3n");
 	forget();
-	dc_log_redact_clear();
+	reset_redactor();
 
 	/* after clearing, nothing is redacted any more */
-	dc_log_debug("%s", "tok3n");
+	dc_log_debug(&L, "%s", "tok3n");
 	CHECK_EQ_STR(last_line(), "tok3n");
 	forget();
-	dc_log_set_sink(NULL, DC_LOG_WARN);
+	L.sink = NULL; L.max_level = DC_LOG_WARN;
 }
 
 static void test_short_ignored(void)
 {
-	dc_log_set_sink(capture, DC_LOG_DEBUG);
-	CHECK_EQ_INT(dc_log_redact_add("abc"), 0);
-	CHECK_EQ_INT(dc_log_redact_add(""), 0);
-	CHECK_EQ_INT(dc_log_redact_add(NULL), 0);
-	CHECK_EQ_INT(dc_log_redact_add("abcd"), 0); /* 4 bytes is enough */
-	dc_log_warn("abc ab abcd");
+	L.sink = capture; L.max_level = DC_LOG_DEBUG;
+	CHECK_EQ_INT(radd("abc"), 0);
+	CHECK_EQ_INT(radd(""), 0);
+	CHECK_EQ_INT(radd(NULL), 0);
+	CHECK_EQ_INT(radd("abcd"), 0); /* 4 bytes is enough */
+	dc_log_warn(&L, "abc ab abcd");
 	CHECK_EQ_STR(last_line(), "abc ab ***");
 	forget();
-	dc_log_redact_clear();
-	dc_log_set_sink(NULL, DC_LOG_WARN);
+	reset_redactor();
+	L.sink = NULL; L.max_level = DC_LOG_WARN;
 }
 
 static void test_redact_buffer(void)
 {
 	dc_buf b = DC_BUF_INIT;
 
-	CHECK_EQ_INT(dc_log_redact_add("supersecret"), 0);
+	CHECK_EQ_INT(radd("supersecret"), 0);
 	CHECK_EQ_INT(dc_buf_puts(&b, "x supersecret y supersecretsupersecret z"), 0);
-	dc_log_redact(&b);
+	dc_redactor_apply(R, &b);
 	CHECK_EQ_STR(b.ptr, "x *** y ****** z");
 	CHECK_EQ_INT(b.len, strlen("x *** y ****** z"));
 	/* the buffer stays consistent for appends */
@@ -125,16 +142,16 @@ static void test_redact_buffer(void)
 	CHECK_EQ_STR(b.ptr, "x *** y ****** z!");
 	dc_buf_reset(&b);
 	CHECK_EQ_INT(dc_buf_puts(&b, "supersecret"), 0);
-	dc_log_redact(&b);
+	dc_redactor_apply(R, &b);
 	CHECK_EQ_STR(b.ptr, "***");
 	CHECK_EQ_INT(b.len, 3);
 	dc_buf_reset(&b);
-	dc_log_redact(&b); /* an empty buffer */
+	dc_redactor_apply(R, &b); /* an empty buffer */
 	CHECK_EQ_STR(b.ptr, "");
 	dc_buf_release(&b);
-	dc_log_redact(&b); /* a released one */
+	dc_redactor_apply(R, &b); /* a released one */
 	CHECK_EQ_STR(b.ptr, "");
-	dc_log_redact_clear();
+	reset_redactor();
 }
 
 /* One secret that contains another must not come out partly: with "abcd1234"
@@ -147,18 +164,18 @@ static void test_overlapping_secrets(void)
 {
 	dc_buf b = DC_BUF_INIT;
 
-	dc_log_set_sink(capture, DC_LOG_DEBUG);
-	CHECK_EQ_INT(dc_log_redact_add("abcd1234"), 0);
-	CHECK_EQ_INT(dc_log_redact_add("abcd1234efgh5678"), 0);
-	dc_log_warn("token=%s", "abcd1234efgh5678");
+	L.sink = capture; L.max_level = DC_LOG_DEBUG;
+	CHECK_EQ_INT(radd("abcd1234"), 0);
+	CHECK_EQ_INT(radd("abcd1234efgh5678"), 0);
+	dc_log_warn(&L, "token=%s", "abcd1234efgh5678");
 	CHECK_LACKS(last_line(), "efgh5678");
 	CHECK_EQ_INT(dc_buf_puts(&b, "token=abcd1234efgh5678"), 0);
-	dc_log_redact(&b);
+	dc_redactor_apply(R, &b);
 	CHECK_LACKS(b.ptr, "efgh5678");
 	dc_buf_release(&b);
 	forget();
-	dc_log_redact_clear();
-	dc_log_set_sink(NULL, DC_LOG_WARN);
+	reset_redactor();
+	L.sink = NULL; L.max_level = DC_LOG_WARN;
 }
 
 /* A long line must not let part of a secret through: the secret must be
@@ -173,12 +190,12 @@ static void test_long_line(void)
 	char pad[2100];
 	size_t padlen;
 
-	dc_log_set_sink(capture, DC_LOG_DEBUG);
-	CHECK_EQ_INT(dc_log_redact_add(secret), 0);
+	L.sink = capture; L.max_level = DC_LOG_DEBUG;
+	CHECK_EQ_INT(radd(secret), 0);
 	for (padlen = 990; padlen <= 1030; padlen += 8) {
 		memset(pad, '.', padlen);
 		pad[padlen] = '\0';
-		dc_log_warn("%s%s tail", pad, secret);
+		dc_log_warn(&L, "%s%s tail", pad, secret);
 		if (!CHECK(last_line() != NULL))
 			break;
 		/* no 8-byte piece of the secret may appear */
@@ -200,8 +217,8 @@ static void test_long_line(void)
 		}
 	}
 	forget();
-	dc_log_redact_clear();
-	dc_log_set_sink(NULL, DC_LOG_WARN);
+	reset_redactor();
+	L.sink = NULL; L.max_level = DC_LOG_WARN;
 }
 
 static void test_clip(void)
@@ -225,24 +242,44 @@ static void test_clip(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		dc_log_clip(dst, v[i].size, v[i].src);
+		dc_log_clip(NULL, dst, v[i].size, v[i].src);
 		CHECK_EQ_STR(dst, v[i].want);
 	}
 	/* at most DC_LOG_CLIP_MAX bytes, whole characters */
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	dc_log_clip(dst, sizeof(dst), big);
+	dc_log_clip(NULL, dst, sizeof(dst), big);
 	CHECK_EQ_INT(strlen(dst), DC_LOG_CLIP_MAX);
 	for (i = 0; i + 2 < sizeof(big); i += 2)
 		memcpy(big + i, "\xc3\xa9", 2);
-	dc_log_clip(dst, sizeof(dst), big);
+	dc_log_clip(NULL, dst, sizeof(dst), big);
 	CHECK_EQ_INT(strlen(dst), DC_LOG_CLIP_MAX);
-	dc_log_clip(dst, 200, big); /* room for 199: cut to 198 */
+	dc_log_clip(NULL, dst, 200, big); /* room for 199: cut to 198 */
 	CHECK_EQ_INT(strlen(dst), 198);
+}
+
+/* Upstream text is redacted before it is cut: a cut must never leave the
+ * start of a secret that no longer matches (BLACKBOX D8). */
+static void test_clip_redacts_first(void)
+{
+	char big[400], dst[256];
+	static const char secret[] = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.eyJpc3MiOiJzYUBwcm9qIn0.c2ln";
+	size_t at;
+
+	reset_redactor();
+	CHECK_EQ_INT(radd(secret), 0);
+	for (at = 150; at < 200; at += 7) {
+		memset(big, 'x', at);
+		memcpy(big + at, secret, sizeof(secret));
+		dc_log_clip(R, dst, sizeof(dst), big);
+		CHECK_LACKS(dst, "eyJhbGciOiJSUzI1");
+	}
+	reset_redactor();
 }
 
 int main(void)
 {
+	reset_redactor();
 	T_RUN(test_levels);
 	T_RUN(test_redacts_lines);
 	T_RUN(test_short_ignored);
@@ -250,7 +287,8 @@ int main(void)
 	T_RUN(test_overlapping_secrets);
 	T_RUN(test_long_line);
 	T_RUN(test_clip);
+	T_RUN(test_clip_redacts_first);
 	forget();
-	dc_log_redact_clear();
+	dc_redactor_free(R);
 	return t_done();
 }

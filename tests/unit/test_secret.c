@@ -245,7 +245,6 @@ static void test_install_twice(void)
 
 	CRYPTO_get_mem_functions(&m1, &r1, &f1);
 	dc_secret_install_allocators();
-	dc_secret_install_json_allocator(); /* the former name */
 	CRYPTO_get_mem_functions(&m2, &r2, &f2);
 	CHECK(m1 == m2 && r1 == r2 && f1 == f2);
 	json_get_alloc_funcs(&jm, &jf);
