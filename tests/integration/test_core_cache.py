@@ -163,6 +163,7 @@ class ListAndPurge(CacheCase):
         self.assertEqual(r.rc, 0, r.err)
         self.assertEqual(self.files(".entry"), [])
         self.assertEqual(self.files(".lock"), [], "purge left lock files")
+        self.assertEqual(self.files(".state"), [], "purge left state files")
 
     def test_rotating_session_tokens_share_one_entry(self):
         for i in range(5):
@@ -177,7 +178,7 @@ class ListAndPurge(CacheCase):
             self.assertEqual(r.rc, 0, r.err)
         r = peers.run(["cache", "purge"], self.env(), self.secrets())
         self.assertEqual(r.rc, 0, r.err)
-        left = [f for f in self.files() if f.endswith((".entry", ".lock")) or ".tmp" in f]
+        left = [f for f in self.files() if f.endswith((".entry", ".lock", ".state")) or ".tmp" in f]
         self.assertEqual(left, [], "purge left a pile behind")
 
     def test_list_reads_without_writing(self):
@@ -268,7 +269,7 @@ class Azure(peers.DcgenCase):
         self.assertEqual(len(acr.requests), 1)
         self.assertEqual(stat.S_IMODE(os.stat(self.cache).st_mode), 0o700)
         names = os.listdir(self.cache)
-        keys = [n for n in names if not n.endswith((".entry", ".lock"))]
+        keys = [n for n in names if not n.endswith((".entry", ".lock", ".state"))]
         self.assertTrue(keys, f"no key file in the cache: {names}")
         for n in names:
             self.assertEqual(stat.S_IMODE(os.lstat(os.path.join(self.cache, n)).st_mode), 0o600, n)
