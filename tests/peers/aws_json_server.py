@@ -30,6 +30,7 @@ import datetime
 import json
 import os
 import random
+import re
 import socket
 import sys
 import time
@@ -46,6 +47,21 @@ TARGETS = {
     "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken": "ecr",
     "SpencerFrontendService.GetAuthorizationToken": "ecr-public",
 }
+
+
+def xml_text(text):
+    """What an XML parser makes of character data: character references
+    (&#13; &#x1b;) and the five named entities replaced."""
+    named = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+    def one(m):
+        ref = m.group(1)
+        if ref.startswith("#x"):
+            return chr(int(ref[2:], 16))
+        if ref.startswith("#"):
+            return chr(int(ref[1:]))
+        return named[ref]
+    return re.sub(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);", one, text)
 
 
 def parse_authorization(value):
@@ -208,8 +224,7 @@ class AwsJsonServer(LocalServer):
                 key_id = "ASIASTSISSUED" + "%07d" % len(server.keys)
                 secret = "sts/issued+secret/" + key_id
                 token_xml = server.sts_token or escape("FwoGZXIvYXdzEtemporary" + key_id)
-                token = token_xml.replace("&#13;", "\r").replace("&#10;", "\n").replace(
-                    "&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                token = xml_text(token_xml)
                 with server.lock:
                     server.keys[key_id] = (secret, token)
                 exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
