@@ -6,6 +6,7 @@ rotating session tokens, a per-cache key for sources without a static secret,
 offline providers that never open the cache, and a 100-year ACR token.
 Upstreams are the local peers (SigV4 checked with botocore, JWTs with
 cryptography); every job runs the real binary."""
+import fcntl
 import os
 import shutil
 import stat
@@ -138,6 +139,41 @@ class Outages(CacheCase):
         self.assertEqual(self.srv.count, JOBS)
         self.assertLess(wall, 3.0, f"{JOBS} uncacheable jobs of 0.5 s each took {wall:.2f} s: serialised")
         self.assertEqual(self.files(".entry"), [])
+
+
+    def test_10_cold_jobs_upstream_500_share_one_failure(self):
+        self.srv.default = "500"
+        self.srv.delay = (0.2, 0.2)     # the first holds the lock while the others arrive
+        results, wall = self.jobs(self.env(DCGEN_TIMEOUT="3"))
+        for i, (rc, err) in enumerate(results):
+            self.assertEqual(rc, 1, f"job {i}: {err}")
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertLessEqual(self.srv.count, 4, f"upstream saw {self.srv.count} requests from {JOBS} jobs")
+        self.assertLess(wall, 2 * 3 + 3)
+
+    def test_lock_held_elsewhere_serves_the_usable_entry_at_once(self):
+        self.prime()
+        [lock] = [f[:-len(".entry")] + ".lock" for f in self.files(".entry")]
+        with open(os.path.join(self.cache, lock), "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            r = self.run_dcgen(self.env(DCGEN_CACHE_MIN_TTL="86400", DCGEN_CACHE_WAIT="10"))
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("warning", r.err)
+        self.assertLess(r.seconds, 5, "waited for the lock although a usable entry was on disk")
+        self.assertEqual(self.srv.count, 0)
+
+    def test_r31_lock_wait_over_fetches_without_the_lock(self):
+        self.prime()
+        [entry] = self.files(".entry")
+        lock = entry[:-len(".entry")] + ".lock"
+        os.unlink(os.path.join(self.cache, entry))      # no usable entry: the job must wait, then fetch
+        with open(os.path.join(self.cache, lock), "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            r = self.run_dcgen(self.env(DCGEN_CACHE_WAIT="1"))
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("warning", r.err)
+        self.assertEqual(self.srv.count, 1)
+        self.assertLess(r.seconds, 10)
 
 
 class ListAndPurge(CacheCase):
