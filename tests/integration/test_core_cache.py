@@ -113,23 +113,37 @@ class Outages(CacheCase):
         self.assertLessEqual(self.srv.count, 4)
 
     def test_entry_with_seconds_left_is_not_served(self):
-        self.srv.lifetime = 20
+        # a 16 s token: whatever the default margin makes of it, once it has
+        # only a few seconds left it is past any refresh margin and any floor
+        self.srv.lifetime = 16
         r = self.run_dcgen(self.env(), "prime")
         self.assertEqual(r.rc, 0, r.err)
+        time.sleep(10)
         self.srv.default = "500"
         r = self.run_dcgen(self.env(DCGEN_TIMEOUT="2"), "cfg")
         self.assertEqual(r.rc, 1, r.err)
         self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
         self.assertFalse(os.path.exists(os.path.join(self.out, "cfg")))
 
-    def test_entry_with_seconds_left_upstream_gone(self):
+    def test_entry_due_for_refresh_with_seconds_left_upstream_gone(self):
+        # a 20 s token, and a refresh margin of an hour: due for refresh, 20 s
+        # left, below the floor of min(5 min, margin)
         self.srv.lifetime = 20
         self.assertEqual(self.run_dcgen(self.env(), "prime").rc, 0)
         self.srv.close()
         self.srv.close = lambda: None
-        r = self.run_dcgen(self.env(DCGEN_TIMEOUT="2"), "cfg")
+        r = self.run_dcgen(self.env(DCGEN_TIMEOUT="2", DCGEN_CACHE_MIN_TTL="3600"), "cfg")
         self.assertEqual(r.rc, 1, r.err)
         self.assertFalse(os.path.exists(os.path.join(self.out, "cfg")))
+
+    def test_entry_due_for_refresh_above_the_floor_is_served(self):
+        # the other side of the floor: 10 min left, margin an hour, upstream down
+        self.srv.lifetime = 600
+        self.assertEqual(self.run_dcgen(self.env(), "prime").rc, 0)
+        self.srv.default = "500"
+        r = self.run_dcgen(self.env(DCGEN_TIMEOUT="2", DCGEN_CACHE_MIN_TTL="3600"), "cfg")
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("warning", r.err)
 
     def test_10_jobs_without_expiry_run_in_parallel(self):
         self.srv.no_expiry = True

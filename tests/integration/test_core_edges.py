@@ -38,7 +38,9 @@ class CommandLine(peers.DcgenCase):
         self.assertFalse(os.path.exists("list"))
 
     def test_r9_r10_messages_read_right(self):
-        r = peers.run([self.path], peers.env(DOCKER, DCGEN_TIMEOUT="abc"))
+        aws = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "eu-west-1",
+               "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
+        r = peers.run([self.path], peers.env(aws, DCGEN_TIMEOUT="abc"), [SECRET])
         self.assert_failed_cleanly(r, 2, "DCGEN_TIMEOUT")
         self.assertNotIn("set it to one", r.err)
         r = peers.run([self.path], peers.env(GCE_METADATA_HOST="127.0.0.1:notaport", DCGEN_PROVIDER="gcr"))

@@ -241,7 +241,8 @@ class SecretElsewhere(AwsCase):
                     {"AZURE_USERNAME": "admin", "AZURE_PASSWORD": self.S, "AZURE_REGISTRY": "myregistry",
                      "DCGEN_FORMAT": self.S}):
             with self.subTest(env=sorted(env)):
-                self.check(peers.env(env))
+                # an offline provider may not read the variable at all: success is fine
+                self.check(peers.env(env), rcs=(0, 2))
 
     def test_output_path(self):
         # a directory that does not exist: an error that must not quote the secret
