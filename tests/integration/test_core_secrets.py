@@ -14,10 +14,12 @@ import shutil
 import socket
 import stat
 import sys
+import time
 
 import peers
 
 sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
+import jwt_rs256  # noqa: E402
 from aws_json_server import AwsJsonServer  # noqa: E402
 from azure_server import AadServer, AcrServer  # noqa: E402
 from google_server import GoogleServer  # noqa: E402
@@ -290,6 +292,49 @@ class GoogleAssertion(peers.DcgenCase):
                 self.assertNotIn(assertion.split(".")[2][:20], r.err)
                 if mode != "echodecoded":
                     self.assertIn("invalid_grant", r.err)
+
+
+TENANT = "5f3a1c2e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
+CLIENT = "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e"
+ISSUER, SUBJECT = "https://oidc.dcgen.test/cluster", "system:serviceaccount:ci:dcgen"
+
+
+class AzureEcho(peers.DcgenCase):
+    """Azure AD or the ACR exchange quoting the credential they were sent, cut
+    at 200 characters: neither the federated token nor the AAD access token
+    shows, not even as a prefix."""
+
+    def setUp(self):
+        super().setUp()
+        key = jwt_rs256.new_key()
+        self.aad = AadServer(TENANT, {}, {CLIENT: (ISSUER, SUBJECT, key.public_key())}).start()
+        self.addCleanup(self.aad.close)
+        self.acr = AcrServer(TENANT, self.aad.public_key).start()
+        self.addCleanup(self.acr.close)
+        now = int(time.time())
+        self.federated = jwt_rs256.encode({"iss": ISSUER, "sub": SUBJECT, "aud": "api://AzureADTokenExchange",
+                                           "iat": now, "nbf": now, "exp": now + 3600}, key)
+        self.token_file = os.path.join(self.dir, "token")
+        with open(self.token_file, "w") as f:
+            f.write(self.federated)
+
+    def run_dcgen(self):
+        return peers.run([self.path], peers.env({
+            "AZURE_REGISTRY": self.acr.url, "AZURE_AUTHORITY_HOST": self.aad.url, "AZURE_CLIENT_ID": CLIENT,
+            "AZURE_TENANT_ID": TENANT, "AZURE_FEDERATED_TOKEN_FILE": self.token_file}), [self.federated])
+
+    def test_aad_echoing_the_federated_token(self):
+        self.aad.script = ["echo200"]
+        r = self.run_dcgen()
+        self.assert_failed_cleanly(r, 1)
+        self.assertNotIn(self.federated[:20], r.err, "a prefix of the federated token was printed")
+
+    def test_exchange_echoing_the_aad_token(self):
+        self.acr.script = ["echo200"]
+        r = self.run_dcgen()
+        self.assert_failed_cleanly(r, 1)
+        [token] = self.aad.issued
+        self.assertNotIn(token[:20], r.err, "a prefix of the Azure AD token was printed")
 
 
 class LocalStackKeys(peers.DcgenCase):

@@ -22,7 +22,10 @@ AcrServer   POST /oauth2/exchange: a form with exactly grant_type=access_token,
             the exchange's own host, as with a real ACR.
 
 Faults come from a script, one behaviour per request ("ok", "500", "notjson",
-"norefresh", "401"); when it runs out: "ok".
+"norefresh", "401"); when it runs out: "ok". For redaction tests, "echo200"
+makes either server misbehave: it refuses, quoting the request's credential
+field (client_secret or client_assertion; access_token) cut at 200
+characters, as some gateways do.
 """
 import http.client
 import secrets
@@ -139,6 +142,11 @@ class AadServer(_Base):
             return h.send(400, aad_error("invalid_request", 90002, f"Tenant '{path.split('/')[1]}' not "
                                          "found."))
         outcome = self._next()
+        if outcome == "echo200":
+            self._record(path, outcome)
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            field = "client_assertion" if "client_assertion" in form else "client_secret"
+            return h.send(401, aad_error("invalid_client", 700027, (field + "=" + form.get(field, [""])[0])[:200]))
         client, refused = self.check(h.headers, body)
         self._record(path, refused[2] if refused else outcome)
         if refused:
@@ -202,6 +210,11 @@ class AcrServer(_Base):
             self._record(path, "not found")
             return h.send(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]})
         outcome = self._next()
+        if outcome == "echo200":
+            self._record(path, outcome)
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            text = ("access_token=" + form.get("access_token", [""])[0])[:200]
+            return h.send(401, {"errors": [{"code": "UNAUTHORIZED", "message": text}]})
         refused = self.check(h.headers, body)
         self._record(path, refused or outcome)
         if refused or outcome == "401":
