@@ -14,7 +14,8 @@
 #    else a venv in DCGEN_DEPS_DIR/venv with them installed from PyPI (never
 #    the system interpreter: Debian refuses that, PEP 668); else, where PyPI
 #    is not reachable, an interpreter that already has exactly those versions
-#    (DCGEN_PYTHON, python3, /usr/bin/python3). It says which.
+#    (python3, /usr/bin/python3). DCGEN_PYTHON=/path/to/python3 chooses one
+#    (it must have them). It says which.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,7 +84,14 @@ EOF
 
 mkdir -p "$deps"
 chosen=""
-if [ -s "$deps/python" ] && py=$(has_reqs "$(cat "$deps/python")" 2>/dev/null); then
+if [ -n "${DCGEN_PYTHON:-}" ]; then
+	py=$(has_reqs "$DCGEN_PYTHON") || {
+		echo "deps: DCGEN_PYTHON=$DCGEN_PYTHON lacks: $py; pip install -r tests/requirements.txt" >&2
+		exit 1
+	}
+	chosen=$py
+	how="DCGEN_PYTHON"
+elif [ -s "$deps/python" ] && py=$(has_reqs "$(cat "$deps/python")" 2>/dev/null); then
 	chosen=$py
 	how="as before"
 elif [ -x "$deps/venv/bin/python" ] && py=$(has_reqs "$deps/venv/bin/python" 2>/dev/null); then
@@ -102,7 +110,7 @@ else
 		echo "deps: cannot install tests/requirements.txt into $deps/venv (PyPI not reachable?" \
 			"see $deps/venv.log); looking for an interpreter that has them" >&2
 		rm -rf "$deps/venv"
-		for cand in ${DCGEN_PYTHON:-} python3 /usr/bin/python3; do
+		for cand in python3 /usr/bin/python3; do
 			command -v "$cand" >/dev/null 2>&1 || continue
 			if py=$(has_reqs "$cand" 2>/dev/null); then
 				chosen=$py

@@ -67,6 +67,8 @@ fi
 if $check; then
 	if [ -f "$prefix/.dcgen-stamp" ]; then
 		echo "static-curl: $prefix holds $(cat "$prefix/.dcgen-stamp"), not $want" >&2
+	elif [ -f "$prefix/lib/libcurl.a" ]; then
+		echo "static-curl: the libcurl in $prefix is not curl $CURL_DEB_VERSION as built now" >&2
 	else
 		echo "static-curl: no static libcurl in $prefix" >&2
 	fi
