@@ -1,55 +1,123 @@
 /* aws.c -- see aws.h. */
 #include "auth/aws.h"
 
-#include <stdlib.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/codec.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/secret.h"
 #include "util/url.h"
 
-int dc_aws_creds_set(dc_aws_creds *out, const char *key_id, const char *secret, const char *token)
+/* 1 when `s` has a byte below 0x20 or 0x7f: it would end an HTTP header. */
+static int has_control(const char *s)
 {
-	dc_aws_creds_release(out);
-	out->key_id = strdup(key_id);
-	out->secret = strdup(secret);
-	out->token = token ? strdup(token) : NULL;
-	if (!out->key_id || !out->secret || (token && !out->token) || dc_log_redact_add(secret) < 0 ||
-	    dc_log_redact_add(token) < 0) {
-		dc_aws_creds_release(out);
-		return dc_error_set(DC_ERR, "out of memory");
-	}
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
 	return 0;
 }
 
-int dc_aws_creds_from_env(dc_aws_creds *out, const dc_env *env)
+/* A key id goes into the Authorization header and libcurl's "id:secret". */
+static int key_id_valid(const char *id)
 {
-	const char *id = dc_env_get(env, "AWS_ACCESS_KEY_ID");
-	const char *secret = dc_env_get(env, "AWS_SECRET_ACCESS_KEY");
-	const char *token = dc_env_get(env, "AWS_SESSION_TOKEN");
+	size_t n = strlen(id);
 
-	/* register first: even a usage error must not be able to echo them */
-	if (dc_log_redact_add(secret) < 0 || dc_log_redact_add(token) < 0)
-		return dc_error_set(DC_ERR, "out of memory");
-	if (!id && !secret)
-		return dc_error_set(DC_EUSAGE, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; set them to the access key of an IAM user or role allowed ecr:GetAuthorizationToken");
-	if (!id)
-		return dc_error_set(DC_EUSAGE, "AWS_ACCESS_KEY_ID is not set; set it to the access key id that goes with AWS_SECRET_ACCESS_KEY");
-	if (!secret)
-		return dc_error_set(DC_EUSAGE, "AWS_SECRET_ACCESS_KEY is not set; set it to the secret of access key '%s'", id);
-	if (strchr(id, ':') || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(id))
-		return dc_error_set(DC_EUSAGE, "AWS_ACCESS_KEY_ID is not an access key id (upper-case letters and digits); check its value");
-	return dc_aws_creds_set(out, id, secret, token);
+	return n && n <= DC_AWS_KEY_ID_MAX && !has_control(id) && !strpbrk(id, " :");
+}
+
+static void warn_line_break(dc_ctx *ctx, const char *var, const char *value)
+{
+	size_t n = value ? strlen(value) : 0;
+
+	if (n && (value[n - 1] == '\n' || value[n - 1] == '\r'))
+		dc_log_warn(&ctx->log, "%s ends with a line break, which is part of the value as given; remove it if it was not meant (a secret copied with its newline?)",
+			    var);
+}
+
+int dc_aws_creds_from_env(dc_aws_creds *out, dc_ctx *ctx)
+{
+	const char *id = dc_env_get(ctx->env, "AWS_ACCESS_KEY_ID");
+	const char *secret = dc_env_get(ctx->env, "AWS_SECRET_ACCESS_KEY");
+	const char *token = dc_env_get(ctx->env, "AWS_SESSION_TOKEN");
+	int err;
+
+	dc_aws_creds_release(out);
+	/* registered first: even a usage error must not be able to echo them */
+	if ((err = dc_sec_set(&out->secret, ctx->redactor, secret)) < 0 ||
+	    (err = dc_sec_set(&out->token, ctx->redactor, token)) < 0)
+		goto done;
+	if (!id && !secret) {
+		err = dc_error_set(DC_EUSAGE, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; set them to the access key of an IAM user or role allowed ecr:GetAuthorizationToken");
+		goto done;
+	}
+	if (!id) {
+		err = dc_error_set(DC_EUSAGE, "AWS_ACCESS_KEY_ID is not set; set it to the access key id that goes with AWS_SECRET_ACCESS_KEY");
+		goto done;
+	}
+	if (!key_id_valid(id)) {
+		err = dc_error_set(DC_EUSAGE, "AWS_ACCESS_KEY_ID is not an access key id (1 to %d characters without white space, control characters or ':'); check its value",
+				   DC_AWS_KEY_ID_MAX);
+		goto done;
+	}
+	if (!secret) {
+		err = dc_error_set(DC_EUSAGE, "AWS_SECRET_ACCESS_KEY is not set; set it to the secret of access key '%s'", id);
+		goto done;
+	}
+	if (token && has_control(token)) {
+		err = dc_error_set(DC_EUSAGE, "AWS_SESSION_TOKEN has a line break or another control character in it; set it to the session token alone, as AWS issued it");
+		goto done;
+	}
+	if (token && strlen(token) > DC_AWS_TOKEN_MAX) {
+		err = dc_error_set(DC_EUSAGE, "AWS_SESSION_TOKEN is longer than %d bytes, which is no session token; check its value",
+				   DC_AWS_TOKEN_MAX);
+		goto done;
+	}
+	warn_line_break(ctx, "AWS_SECRET_ACCESS_KEY", secret);
+	snprintf(out->key_id, sizeof(out->key_id), "%s", id);
+	return 0;
+done:
+	dc_aws_creds_release(out);
+	return err;
+}
+
+int dc_aws_creds_set(dc_aws_creds *out, dc_ctx *ctx, const char *key_id, const char *secret, const char *token,
+		     const char *what)
+{
+	int err;
+
+	dc_aws_creds_release(out);
+	if ((err = dc_sec_set(&out->secret, ctx->redactor, secret)) < 0 ||
+	    (err = dc_sec_set(&out->token, ctx->redactor, token)) < 0)
+		goto done;
+	if (!key_id_valid(key_id) || !*secret || has_control(secret) || (token && has_control(token)) ||
+	    (token && strlen(token) > DC_AWS_TOKEN_MAX)) {
+		err = dc_error_setc(DC_ERR, DC_ECLASS_REPLY,
+				    "%s answered with credentials that are empty, too long or hold control characters; check the endpoint (AWS_ENDPOINT_URL_STS)",
+				    what);
+		goto done;
+	}
+	snprintf(out->key_id, sizeof(out->key_id), "%s", key_id);
+	return 0;
+done:
+	dc_aws_creds_release(out);
+	return err;
 }
 
 void dc_aws_creds_release(dc_aws_creds *c)
 {
-	free(c->key_id);
-	dc_secret_free(c->secret);
-	dc_secret_free(c->token);
-	*c = (dc_aws_creds)DC_AWS_CREDS_INIT;
+	dc_sec_release(&c->secret);
+	dc_sec_release(&c->token);
+	c->key_id[0] = '\0';
+	c->expires_at = 0;
+}
+
+int dc_aws_region_valid(const char *r)
+{
+	size_t n = strlen(r);
+
+	return n && n <= 32 && strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
 int dc_aws_region(const char **out, const dc_env *env, const char *dflt)
@@ -57,14 +125,14 @@ int dc_aws_region(const char **out, const dc_env *env, const char *dflt)
 	const char *which;
 	const char *r = dc_env_first(env, &which, "AWS_REGION", "AWS_DEFAULT_REGION", (char *)NULL);
 
+	*out = NULL;
 	if (!r) {
-		if (!dflt)
-			return dc_error_set(DC_EUSAGE, "AWS_REGION is not set; set it (or AWS_DEFAULT_REGION) to the registry's region, e.g. us-east-1");
-		r = dflt;
-		which = "the default region";
+		*out = dflt;
+		return 0;
 	}
-	if (strlen(r) > 32 || strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(r))
-		return dc_error_set(DC_EUSAGE, "%s is '%s', not a region name; set it to one such as us-east-1", which, r);
+	if (!dc_aws_region_valid(r))
+		return dc_error_set(DC_EUSAGE, "%s is '%s', not a region name; set it to a region such as us-east-1",
+				    which, r);
 	*out = r;
 	return 0;
 }
@@ -75,12 +143,15 @@ const dc_aws_partition *dc_aws_partition_of(const char *region)
 		const char *prefix;
 		dc_aws_partition p;
 	} table[] = {
-		{ "cn-", { "aws-cn", "amazonaws.com.cn" } },
-		{ "us-gov-", { "aws-us-gov", "amazonaws.com" } },
-		{ "us-iso-", { "aws-iso", "c2s.ic.gov" } },
-		{ "us-isob-", { "aws-iso-b", "sc2s.sgov.gov" } },
+		{ "cn-", { "aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn" } },
+		{ "us-gov-", { "aws-us-gov", "amazonaws.com", "api.aws" } },
+		{ "us-iso-", { "aws-iso", "c2s.ic.gov", NULL } },
+		{ "us-isob-", { "aws-iso-b", "sc2s.sgov.gov", NULL } },
+		{ "eu-isoe-", { "aws-iso-e", "cloud.adc-e.uk", NULL } },
+		{ "us-isof-", { "aws-iso-f", "csp.hci.ic.gov", NULL } },
+		{ "eusc-", { "aws-eusc", "amazonaws.eu", NULL } },
 	};
-	static const dc_aws_partition aws = { "aws", "amazonaws.com" };
+	static const dc_aws_partition aws = { "aws", "amazonaws.com", "api.aws" };
 	size_t i;
 
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -89,100 +160,110 @@ const dc_aws_partition *dc_aws_partition_of(const char *region)
 	return &aws;
 }
 
-/* Warn once per variable (the names are literals of our callers) that plain
- * http to another machine carries the signed request, the session token and
- * the registry token in the clear. `authority` is the n bytes after "://". */
-static void warn_plain_http(const char *which, const char *url, const char *authority, size_t n)
+/* Warn that plain http to another machine carries the signed request, the
+ * session token and the registry token in the clear. `authority` is the n
+ * bytes after "://". Called once per variable: configurations are parsed
+ * once. */
+static void warn_plain_http(dc_ctx *ctx, const char *which, const char *url, const char *authority, size_t n)
 {
-	static const char *warned[8];
-	const size_t max = sizeof(warned) / sizeof(warned[0]);
 	dc_buf origin = DC_BUF_INIT;
-	size_t i;
 	int local;
 
 	/* dc_url_check passes plain http only to this machine (127.x, localhost,
-	 * [::1]); what it sets on failure is no error of ours */
-	if (dc_url_check(url, which, "") == 0)
-		return;
-	dc_error_clear();
-	for (i = 0; i < max && warned[i]; i++)
-		if (!strcmp(warned[i], which))
-			return;
-	/* it failed the whole URL: ask about the host and port alone, so that
-	 * nothing in the path (white space, say) passes for another machine */
+	 * [::1]); ask about the host and port alone, so that nothing in the path
+	 * (white space, say) passes for another machine. What it sets on
+	 * failure is no error of ours. */
 	dc_buf_printf(&origin, "http://%.*s", (int)n, authority);
 	local = !dc_buf_failed(&origin) && dc_url_check(origin.ptr, which, "") == 0;
 	dc_buf_release(&origin);
 	dc_error_clear();
-	if (local)
-		return;
-	if (i < max)
-		warned[i] = which;
-	dc_log_warn("%s is '%s', plain http to another machine: credentials and tokens will cross the network unencrypted; use https unless that network is private",
-		    which, url);
+	if (!local)
+		dc_log_warn(&ctx->log, "%s is '%s', plain http to another machine: credentials and tokens will cross the network unencrypted; use https unless that network is private",
+			    which, url);
 }
 
-int dc_aws_endpoint(dc_buf *out, const dc_env *env, const char *service_var, const char *dflt_service,
-		    const char *region)
+int dc_aws_endpoint_override(dc_buf *out, const char **which_out, dc_ctx *ctx, const char *service_var)
 {
-	const char *which, *authority, *sep;
-	const char *url = dc_env_first(env, &which, service_var, "AWS_ENDPOINT_URL", (char *)NULL);
+	const char *which, *authority, *sep, *host;
+	const char *url = dc_env_first(ctx->env, &which, service_var, "AWS_ENDPOINT_URL", (char *)NULL);
 	size_t n;
 
-	if (url) {
-		const char *host = !strncmp(url, "https://", 8) ? url + 8 : !strncmp(url, "http://", 7) ? url + 7 : NULL;
-
-		/* first, so that no message below repeats a password */
-		sep = strstr(url, "://");
-		authority = sep ? sep + 3 : url;
-		n = strcspn(authority, "/?#");
-		if (memchr(authority, '@', n))
-			return dc_error_set(DC_EUSAGE, "%s has a user name or password in it; remove it from the URL (AWS requests are signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
-					    which);
-		if (!host || !*host || *host == '/')
-			return dc_error_set(DC_EUSAGE, "%s is '%s', not an http or https URL; set it to e.g. https://host:port",
-					    which, url);
-		if (host == url + 7)
-			warn_plain_http(which, url, authority, n);
-		if (dc_buf_puts(out, url) < 0)
-			return dc_error_set(DC_ERR, "out of memory");
-		while (out->len > 8 && out->ptr[out->len - 1] == '/')
-			out->ptr[--out->len] = '\0';
-		return 0;
-	}
-	if (dc_buf_printf(out, "https://%s.%s.%s", dflt_service, region, dc_aws_partition_of(region)->dns_suffix) < 0)
-		return dc_error_set(DC_ERR, "out of memory");
+	if (which_out)
+		*which_out = url ? which : NULL;
+	if (!url)
+		return DC_ENOTFOUND;
+	/* first, so that no message below repeats a password */
+	sep = strstr(url, "://");
+	authority = sep ? sep + 3 : url;
+	n = strcspn(authority, "/?#");
+	if (memchr(authority, '@', n))
+		return dc_error_set(DC_EUSAGE, "%s has a user name or password in it; remove it from the URL (AWS requests are signed with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+				    which);
+	host = !strncmp(url, "https://", 8) ? url + 8 : !strncmp(url, "http://", 7) ? url + 7 : NULL;
+	if (!host || !n || !dc_url_host_valid(host, n) || has_control(url))
+		return dc_error_set(DC_EUSAGE, "%s is '%s', not an http or https URL with a host[:port]; set it to e.g. https://host:port",
+				    which, url);
+	if (host == url + 7)
+		warn_plain_http(ctx, which, url, authority, n);
+	if (dc_buf_puts(out, url) < 0)
+		return dc_error_nomem();
+	while (out->len > 8 && out->ptr[out->len - 1] == '/')
+		out->ptr[--out->len] = '\0';
 	return 0;
 }
 
-int dc_aws_call(dc_http_resp *out, const dc_aws_creds *c, const dc_aws_call_t *call)
+int dc_aws_endpoint_default(dc_buf *out, const char *prefix, const char *region, int dualstack)
+{
+	const dc_aws_partition *p = dc_aws_partition_of(region);
+	const char *suffix = dualstack && p->dual_suffix ? p->dual_suffix : p->dns_suffix;
+
+	if (dc_buf_printf(out, "https://%s.%s.%s", prefix, region, suffix) < 0)
+		return dc_error_nomem();
+	return 0;
+}
+
+int dc_aws_endpoint(dc_buf *out, dc_ctx *ctx, const char *service_var, const char *prefix, const char *region)
+{
+	int err = dc_aws_endpoint_override(out, NULL, ctx, service_var);
+
+	if (err == DC_ENOTFOUND)
+		return dc_aws_endpoint_default(out, prefix, region, 0);
+	return err;
+}
+
+int dc_aws_call(dc_http_resp *out, dc_ctx *ctx, const dc_aws_creds *c, const dc_aws_call_t *call)
 {
 	dc_buf sig = DC_BUF_INIT, userpwd = DC_BUF_INIT, ctype = DC_BUF_INIT, target = DC_BUF_INIT,
 	       token = DC_BUF_INIT;
 	const char *headers[4] = { 0 };
 	int nh = 0, err;
 
+	if ((err = dc_ctx_http(ctx)) < 0)
+		return err;
+	/* checked where they were made; checked again where they become headers */
+	if (!key_id_valid(c->key_id) || (c->token.ptr && has_control(c->token.ptr)))
+		return dc_error_set(DC_ERR, "the AWS credentials hold control characters; check AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN");
 	dc_buf_init(&userpwd, 0, DC_BUF_SECRET);
 	dc_buf_init(&token, 0, DC_BUF_SECRET);
 	dc_buf_printf(&sig, "aws:amz:%s:%s", call->region, call->service);
-	dc_buf_printf(&userpwd, "%s:%s", c->key_id, c->secret);
+	dc_buf_printf(&userpwd, "%s:%s", c->key_id, c->secret.ptr ? c->secret.ptr : "");
 	dc_buf_printf(&ctype, "Content-Type: %s", call->content_type);
 	headers[nh++] = ctype.ptr;
 	if (call->target) {
 		dc_buf_printf(&target, "X-Amz-Target: %s", call->target);
 		headers[nh++] = target.ptr;
 	}
-	if (c->token) {
+	if (c->token.ptr) {
 		/* signed with the rest: libcurl signs every header it sends */
-		dc_buf_printf(&token, "X-Amz-Security-Token: %s", c->token);
+		dc_buf_printf(&token, "X-Amz-Security-Token: %s", c->token.ptr);
 		headers[nh++] = token.ptr;
 	}
 	if (dc_buf_failed(&sig) || dc_buf_failed(&userpwd) || dc_buf_failed(&ctype) ||
 	    dc_buf_failed(&target) || dc_buf_failed(&token)) {
-		err = dc_error_set(DC_ERR, "out of memory");
+		err = dc_error_nomem();
 		goto done;
 	}
-	err = dc_http_send(out, &(dc_http_req){
+	err = dc_http_send(ctx->http, out, &(dc_http_req){
 		.method = "POST",
 		.url = call->url,
 		.headers = headers,
@@ -201,12 +282,17 @@ done:
 	return err;
 }
 
-int dc_aws_error(const dc_http_resp *r, const char *what)
+static int is(const char *code, const char *a, const char *b, const char *c)
+{
+	return !strcmp(code, a) || (b && !strcmp(code, b)) || (c && !strcmp(code, c));
+}
+
+int dc_aws_error(const dc_http_resp *r, dc_ctx *ctx, const char *what, const char *url)
 {
 	dc_buf xcode = DC_BUF_INIT, xmsg = DC_BUF_INIT;
 	json_t *doc = NULL;
 	const char *code = NULL, *msg = NULL, *hash;
-	char c[128] = "", m[256] = "";
+	char c[64] = "", m[256] = "", why[330];
 	int err = DC_ERR;
 
 	doc = json_loadb(r->body.ptr, r->body.len, 0, NULL);
@@ -226,22 +312,31 @@ int dc_aws_error(const dc_http_resp *r, const char *what)
 	/* "com.amazonaws...#ThrottlingException" -> "ThrottlingException" */
 	if (code && (hash = strrchr(code, '#')) != NULL)
 		code = hash + 1;
-	dc_log_clip(c, sizeof(c), code ? code : "no error code");
-	dc_log_clip(m, sizeof(m), msg ? msg : "");
+	dc_log_clip(ctx->redactor, c, sizeof(c), code ? code : "");
+	dc_log_clip(ctx->redactor, m, sizeof(m), msg ? msg : "");
+	snprintf(why, sizeof(why), "%s%s%s", *c ? c : "no error code", *m ? ": " : "", m);
 
-	if (!strcmp(c, "SignatureDoesNotMatch") || !strcmp(c, "InvalidSignatureException"))
-		err = dc_error_set(DC_ERR, "%s rejected the request signature (%s); check AWS_SECRET_ACCESS_KEY", what, c);
-	else if (!strcmp(c, "InvalidClientTokenId") || !strcmp(c, "UnrecognizedClientException"))
-		err = dc_error_set(DC_ERR, "%s does not know these credentials (%s); check AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN", what, c);
-	else if (!strcmp(c, "ExpiredToken") || !strcmp(c, "ExpiredTokenException") || !strcmp(c, "RequestExpired"))
-		err = dc_error_set(DC_ERR, "%s says the credentials or request expired (%s); get fresh credentials and check the clock", what, c);
-	else if (!strcmp(c, "AccessDenied") || !strcmp(c, "AccessDeniedException"))
-		err = dc_error_set(DC_ERR, "%s denied the request (%s: %s); allow it in the IAM policy of these credentials", what, c, m);
-	else if (r->status == 429 || r->status >= 500 || strstr(c, "Throttl"))
-		err = dc_error_set(DC_ERR, "%s kept failing with HTTP %ld (%s) after retries; try again later", what, r->status, c);
-	else
-		err = dc_error_set(DC_ERR, "%s answered HTTP %ld (%s%s%s); check the request's variables", what, r->status, c,
-				   *m ? ": " : "", m);
+	if (r->status == 429 || r->status >= 500 || (r->status >= 300 && r->status < 400) || strstr(c, "Throttl")) {
+		if ((err = dc_http_status_error(r, what, url, why)) == 0)
+			err = dc_error_setc(DC_ERR, DC_ECLASS_HTTP, "%s at '%s' kept failing with HTTP %ld (%s) after %d attempt%s; try again later",
+					    what, url, r->status, why, r->attempts, r->attempts == 1 ? "" : "s");
+	} else if (is(c, "SignatureDoesNotMatch", "InvalidSignatureException", NULL)) {
+		err = dc_error_setc(DC_ERR, DC_ECLASS_AUTH, "%s rejected the request signature (%s); check AWS_SECRET_ACCESS_KEY",
+				    what, c);
+	} else if (is(c, "InvalidClientTokenId", "UnrecognizedClientException", NULL)) {
+		err = dc_error_setc(DC_ERR, DC_ECLASS_AUTH, "%s does not know these credentials (%s); check AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN",
+				    what, c);
+	} else if (is(c, "ExpiredToken", "ExpiredTokenException", "RequestExpired")) {
+		err = dc_error_setc(DC_ERR, DC_ECLASS_AUTH, "%s says the credentials or request expired (%s); get fresh credentials and check the clock",
+				    what, c);
+	} else if (is(c, "AccessDenied", "AccessDeniedException", NULL)) {
+		err = dc_error_setc(DC_ERR, DC_ECLASS_AUTH, "%s denied the request (%s); allow it in the IAM policy of these credentials",
+				    what, why);
+	} else {
+		err = dc_error_setc(DC_ERR, DC_ECLASS_REPLY, "%s at '%s' answered HTTP %ld (%s); check the request's variables",
+				    what, url, r->status, why);
+	}
+	dc_error_fields(r->status, *c ? c : NULL, -1);
 	json_decref(doc);
 	dc_buf_release(&xcode);
 	dc_buf_release(&xmsg);

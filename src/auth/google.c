@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/oauth2.h"
 #include "util/codec.h"
 #include "util/fs.h"
 #include "util/http.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/secret.h"
 #include "util/time.h"
 #include "util/url.h"
 
@@ -24,6 +24,7 @@
 #define METADATA_TOKEN "instance/service-accounts/default/token"
 #define METADATA_DEADLINE_MS 5000
 #define METADATA_CONNECT_MS 1000
+#define MAX_LIFETIME (10LL * 366 * 86400) /* seconds; Google's tokens last an hour */
 
 static int pem_no_password(char *buf, int size, int rwflag, void *u)
 {
@@ -33,7 +34,7 @@ static int pem_no_password(char *buf, int size, int rwflag, void *u)
 
 static int load_pkey(EVP_PKEY **out, const dc_google_key *k)
 {
-	BIO *bio = BIO_new_mem_buf(k->private_key, -1);
+	BIO *bio = k->private_key.ptr ? BIO_new_mem_buf(k->private_key.ptr, (int)k->private_key.len) : NULL;
 	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, pem_no_password, NULL) : NULL;
 
 	BIO_free(bio);
@@ -45,6 +46,15 @@ static int load_pkey(EVP_PKEY **out, const dc_google_key *k)
 	}
 	*out = pk;
 	return 0;
+}
+
+int dc_google_key_load(const dc_google_key *k)
+{
+	EVP_PKEY *pk = NULL;
+	int err = load_pkey(&pk, k);
+
+	EVP_PKEY_free(pk);
+	return err;
 }
 
 static int dup_member(char **out, const json_t *doc, const char *name, int required, const char *origin)
@@ -61,39 +71,67 @@ static int dup_member(char **out, const json_t *doc, const char *name, int requi
 		return dc_error_set(DC_EUSAGE, "the %s in %s is not a string; use a service-account key file as Google issued it",
 				    name, origin);
 	if (!(*out = strdup(json_string_value(v))))
-		return dc_error_set(DC_ERR, "out of memory");
+		return dc_error_nomem();
 	return 0;
 }
 
-int dc_google_key_parse(dc_google_key *out, const char *json, size_t len, const char *origin)
+/* R24: what the text looks like when it is no JSON at all. */
+static const char *hint_for(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && strchr(" \t\r\n", text[i]))
+		i++;
+	if (i < len && (text[i] == '/' || text[i] == '~' || text[i] == '.' ||
+			(len - i > 5 && !memcmp(text + len - 5, ".json", 5) && !memchr(text, '{', len))))
+		return "; it looks like a path: give the file's path in GOOGLE_APPLICATION_CREDENTIALS, or its content in GOOGLE_AUTH_JSON";
+	if (len - i >= 16 && strspn(text + i, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n") >= len - i)
+		return "; it looks like base64: decode it first (base64 -d) and give the JSON";
+	return "";
+}
+
+int dc_google_key_parse(dc_google_key *out, dc_ctx *ctx, const char *json, size_t len, const char *origin)
 {
 	json_error_t jerr;
-	json_t *doc;
-	const char *type;
+	json_t *doc = NULL;
+	const char *type, *pem;
 	char what[sizeof(out->origin) + 32];
-	EVP_PKEY *pk = NULL;
 	int err;
 
 	dc_google_key_release(out);
 	snprintf(out->origin, sizeof(out->origin), "%s", origin);
+	if (len >= 3 && !memcmp(json, "\xef\xbb\xbf", 3)) { /* a UTF-8 BOM some editors write */
+		json += 3;
+		len -= 3;
+	}
 	/* no jansson text in the message: it quotes the input near the error */
 	if (!(doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)))
-		return dc_error_set(DC_EUSAGE, "%s is not valid JSON (line %d, column %d); give a service-account key file's content as Google issued it",
-				    origin, jerr.line, jerr.column);
+		return dc_error_set(DC_EUSAGE, "%s is not valid JSON (line %d, column %d)%s; give a service-account key file's content as Google issued it",
+				    origin, jerr.line, jerr.column, hint_for(json, len));
 	if (!json_is_object(doc)) {
 		err = dc_error_set(DC_EUSAGE, "%s is JSON but not an object; give a service-account key as Google issued it", origin);
 		goto done;
 	}
 	type = dc_json_str(doc, "type");
 	if (type && strcmp(type, "service_account")) {
+		char shown[64];
+
+		dc_log_clip(ctx->redactor, shown, sizeof(shown), type);
 		err = dc_error_set(DC_EUSAGE, "%s is a '%s' credential, not a service-account key; create a key for a service account",
-				   origin, type);
+				   origin, shown);
 		goto done;
 	}
-	if ((err = dup_member(&out->private_key, doc, "private_key", 1, origin)) < 0)
+	pem = dc_json_str(doc, "private_key");
+	if (!pem || !*pem) {
+		err = dc_error_set(DC_EUSAGE, "%s has no private_key; use a service-account key file as Google issued it", origin);
 		goto done;
-	if (dc_log_redact_add(out->private_key) < 0) {
-		err = dc_error_set(DC_ERR, "out of memory");
+	}
+	if ((err = dc_sec_set(&out->private_key, ctx->redactor, pem)) < 0)
+		goto done;
+	/* the full check (OpenSSL's PEM machinery) waits for signing */
+	if (!strstr(pem, "-----BEGIN ") || !strstr(pem, "PRIVATE KEY-----")) {
+		err = dc_error_set(DC_EUSAGE, "the private_key in %s is not an unencrypted PEM RSA private key; use the key file as Google issued it",
+				   origin);
 		goto done;
 	}
 	if ((err = dup_member(&out->client_email, doc, "client_email", 1, origin)) < 0 ||
@@ -102,14 +140,12 @@ int dc_google_key_parse(dc_google_key *out, const char *json, size_t len, const 
 	    (err = dup_member(&out->token_uri, doc, "token_uri", 0, origin)) < 0)
 		goto done;
 	if (!out->token_uri && !(out->token_uri = strdup(DC_GOOGLE_TOKEN_URI))) {
-		err = dc_error_set(DC_ERR, "out of memory");
+		err = dc_error_nomem();
 		goto done;
 	}
 	snprintf(what, sizeof(what), "the token_uri in %s", origin);
-	if ((err = dc_url_check(out->token_uri, what, "fix the key")) < 0 || (err = load_pkey(&pk, out)) < 0)
-		goto done;
+	err = dc_url_check(out->token_uri, what, "fix the key");
 done:
-	EVP_PKEY_free(pk);
 	json_decref(doc);
 	if (err < 0) {
 		char keep[sizeof(out->origin)];
@@ -121,31 +157,30 @@ done:
 	return err;
 }
 
-int dc_google_key_from_env(dc_google_key *out, const dc_env *env)
+int dc_google_key_from_env(dc_google_key *out, dc_ctx *ctx)
 {
-	const char *content = dc_env_get(env, "GOOGLE_AUTH_JSON");
-	const char *path = dc_env_get(env, "GOOGLE_APPLICATION_CREDENTIALS");
+	const char *content = dc_env_get(ctx->env, "GOOGLE_AUTH_JSON");
+	const char *path = dc_env_get(ctx->env, "GOOGLE_APPLICATION_CREDENTIALS");
 	dc_buf text = DC_BUF_INIT;
 	char origin[sizeof(out->origin)];
 	int err;
 
 	if (content) {
 		/* the whole value is secret, whatever shape it has */
-		if (dc_log_redact_add(content) < 0)
-			return dc_error_set(DC_ERR, "out of memory");
+		if ((err = dc_redactor_add(ctx->redactor, content, strlen(content))) < 0)
+			return err;
 		if (path)
-			dc_log_debug("GOOGLE_AUTH_JSON is set; ignoring GOOGLE_APPLICATION_CREDENTIALS");
-		return dc_google_key_parse(out, content, strlen(content), "GOOGLE_AUTH_JSON");
+			dc_log_debug(&ctx->log, "GOOGLE_AUTH_JSON is set; ignoring GOOGLE_APPLICATION_CREDENTIALS");
+		return dc_google_key_parse(out, ctx, content, strlen(content), "GOOGLE_AUTH_JSON");
 	}
 	if (!path)
 		return DC_ENOTFOUND;
 	dc_buf_init(&text, 0, DC_BUF_SECRET);
 	snprintf(origin, sizeof(origin), "GOOGLE_APPLICATION_CREDENTIALS file '%s'", path);
-	if ((err = dc_fs_read_secret(&text, path, KEY_MAX, "GOOGLE_APPLICATION_CREDENTIALS file")) == 0 &&
-	    (err = dc_log_redact_add(text.ptr)) < 0)
-		err = dc_error_set(DC_ERR, "out of memory");
+	if ((err = dc_fs_read_secret(&text, path, KEY_MAX, "GOOGLE_APPLICATION_CREDENTIALS file")) == 0)
+		err = dc_redactor_add(ctx->redactor, text.ptr, text.len);
 	if (err == 0)
-		err = dc_google_key_parse(out, text.ptr, text.len, origin);
+		err = dc_google_key_parse(out, ctx, text.ptr, text.len, origin);
 	dc_buf_release(&text);
 	return err;
 }
@@ -153,7 +188,7 @@ int dc_google_key_from_env(dc_google_key *out, const dc_env *env)
 void dc_google_key_release(dc_google_key *k)
 {
 	free(k->client_email);
-	dc_secret_free(k->private_key);
+	dc_sec_release(&k->private_key);
 	free(k->private_key_id);
 	free(k->project_id);
 	free(k->token_uri);
@@ -173,38 +208,42 @@ static int b64url_json(dc_buf *out, const json_t *doc)
 	return err;
 }
 
-int dc_google_jwt_sign(dc_buf *out, const dc_google_key *k, const char *scope, time_t now)
+int dc_google_jwt_sign(dc_sec *out, dc_redactor *r, const dc_google_key *k, const char *scope, time_t now)
 {
 	json_t *header = NULL, *claims = NULL;
 	EVP_PKEY *pk = NULL;
 	EVP_MD_CTX *md = NULL;
 	unsigned char *sig = NULL;
-	size_t siglen = 0, at = out->len;
+	dc_buf jwt = DC_BUF_INIT;
+	size_t siglen = 0;
 	int err;
 
+	dc_buf_init(&jwt, 0, DC_BUF_SECRET);
 	header = json_pack("{s:s, s:s}", "alg", "RS256", "typ", "JWT");
 	if (header && k->private_key_id)
 		json_object_set_new(header, "kid", json_string(k->private_key_id));
 	claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", k->client_email, "scope", scope, "aud",
 			   k->token_uri, "iat", (json_int_t)now, "exp", (json_int_t)now + JWT_LIFETIME);
-	if ((err = b64url_json(out, header)) < 0 || (err = dc_buf_putc(out, '.')) < 0 ||
-	    (err = b64url_json(out, claims)) < 0)
+	if ((err = b64url_json(&jwt, header)) < 0 || (err = dc_buf_putc(&jwt, '.')) < 0 ||
+	    (err = b64url_json(&jwt, claims)) < 0)
 		goto done;
 	if ((err = load_pkey(&pk, k)) < 0)
 		goto done;
 	if (!(md = EVP_MD_CTX_new()) || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)out->ptr + at, out->len - at) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)jwt.ptr, jwt.len) != 1 ||
 	    !(sig = malloc(siglen)) ||
-	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)out->ptr + at, out->len - at) != 1) {
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)jwt.ptr, jwt.len) != 1) {
 		ERR_clear_error();
 		err = dc_error_set(DC_ERR, "cannot sign the JWT with the key in %s (OpenSSL failed); check the key", k->origin);
 		goto done;
 	}
-	if ((err = dc_buf_putc(out, '.')) < 0 || (err = dc_base64url_encode(out, sig, siglen)) < 0)
+	if ((err = dc_buf_putc(&jwt, '.')) < 0 || (err = dc_base64url_encode(&jwt, sig, siglen)) < 0)
 		goto done;
+	/* a one-hour bearer grant: registered before anything can quote it */
+	err = dc_sec_setn(out, r, jwt.ptr, jwt.len);
 done:
-	if (dc_buf_failed(out))
-		err = dc_error_set(DC_ERR, "out of memory");
+	if (err == 0 && dc_buf_failed(&jwt))
+		err = dc_error_nomem();
 	if (sig) {
 		dc_secret_wipe(sig, siglen); /* part of a bearer grant */
 		free(sig);
@@ -213,205 +252,182 @@ done:
 	EVP_PKEY_free(pk);
 	json_decref(header);
 	json_decref(claims);
+	dc_buf_release(&jwt);
 	return err;
 }
 
 void dc_google_token_release(dc_google_token *t)
 {
-	dc_secret_free(t->access_token);
-	*t = (dc_google_token)DC_GOOGLE_TOKEN_INIT;
+	dc_sec_release(&t->access_token);
+	t->expires_at = 0;
 }
 
-/* {"access_token": "...", "expires_in": 3599, "token_type": "Bearer"} */
-static int parse_token(dc_google_token *out, const dc_http_resp *r, const char *what, const char *url)
+/* The token and its expiry from a 200 reply; R16: an expires_in that is no
+ * lifetime is reported as what it is, and the expiry is then unknown. */
+static int take_token(dc_google_token *out, dc_ctx *ctx, const dc_http_resp *r, const char *what, const char *url)
 {
-	json_t *doc = json_loadb(r->body.ptr, r->body.len, 0, NULL);
-	json_t *exp;
-	const char *tok;
-	int err = 0;
+	dc_oauth2_token_t tok = DC_OAUTH2_TOKEN_INIT;
+	int err;
 
-	if (!json_is_object(doc)) {
-		err = dc_error_set(DC_ERR, "%s at '%s' sent a reply that is not a JSON object (%zu bytes); check the endpoint",
-				   what, url, r->body.len);
+	if ((err = dc_oauth2_token(&tok, ctx, r, "access_token", what, url)) < 0)
 		goto done;
-	}
-	tok = dc_json_str(doc, "access_token");
-	if (!tok || !*tok) {
-		err = dc_error_set(DC_ERR, "%s at '%s' answered without an access_token; check the endpoint", what, url);
-		goto done;
-	}
-	if (dc_log_redact_add(tok) < 0 || !(out->access_token = strdup(tok))) {
-		err = dc_error_set(DC_ERR, "out of memory");
-		goto done;
-	}
-	exp = json_object_get(doc, "expires_in");
-	if (json_is_number(exp) && json_number_value(exp) > 0 && json_number_value(exp) < 1e9)
-		out->expires_at = dc_time_now() + (time_t)json_number_value(exp);
+	dc_google_token_release(out);
+	out->access_token = tok.token;
+	tok.token = (dc_sec)DC_SEC_INIT;
+	if (tok.exp_kind == DC_OAUTH2_EXP_INT && tok.expires_in > 0 && tok.expires_in <= MAX_LIFETIME)
+		out->expires_at = dc_ctx_now(ctx) + (time_t)tok.expires_in;
+	else if (tok.exp_kind == DC_OAUTH2_EXP_INT)
+		dc_log_warn(&ctx->log, "%s gave an expires_in of %lld, not a lifetime from 1 s to ten years; treating the token's expiry as unknown",
+			    what, tok.expires_in);
+	else if (tok.exp_kind == DC_OAUTH2_EXP_OTHER)
+		dc_log_warn(&ctx->log, "%s gave an expires_in that is not a whole number of seconds; treating the token's expiry as unknown",
+			    what);
 	else
-		dc_log_warn("%s gave no expires_in with the token; its expiry is unknown", what);
+		dc_log_warn(&ctx->log, "%s gave no expires_in with the token; its expiry is unknown", what);
 done:
-	json_decref(doc);
+	dc_oauth2_token_release(&tok);
 	return err;
 }
 
-/* A one-line reason from an OAuth error reply: "invalid_grant: Invalid JWT Signature." */
-static void oauth_reason(char *dst, size_t size, const dc_http_resp *r)
+int dc_google_token_fetch(dc_google_token *out, dc_ctx *ctx, const dc_google_key *k, const char *scope)
 {
-	json_t *doc = json_loadb(r->body.ptr, r->body.len, 0, NULL);
-	const char *code = dc_json_str(doc, "error"), *desc = dc_json_str(doc, "error_description");
-	char c[96], d[224];
-
-	dc_log_clip(c, sizeof(c), code ? code : "no error code");
-	dc_log_clip(d, sizeof(d), desc ? desc : "");
-	snprintf(dst, size, "%s%s%s", c, *d ? ": " : "", d);
-	json_decref(doc);
-}
-
-int dc_google_token_fetch(dc_google_token *out, const dc_google_key *k, const char *scope)
-{
-	static const char *const headers[] = { "Content-Type: application/x-www-form-urlencoded",
-					       "Accept: application/json", NULL };
-	dc_buf jwt = DC_BUF_INIT, body = DC_BUF_INIT;
+	static const char *const what = "the Google token endpoint";
+	dc_sec jwt = DC_SEC_INIT;
+	dc_buf body = DC_BUF_INIT;
 	dc_http_resp resp = DC_HTTP_RESP_INIT;
-	char why[352];
+	char why[352], code[64];
 	int err;
 
-	dc_buf_init(&jwt, 0, DC_BUF_SECRET);
 	dc_buf_init(&body, 0, DC_BUF_SECRET);
-	if ((err = dc_google_jwt_sign(&jwt, k, scope, dc_time_now())) < 0)
+	if ((err = dc_google_jwt_sign(&jwt, ctx->redactor, k, scope, dc_ctx_now(ctx))) < 0)
 		goto done;
-	if (dc_log_redact_add(jwt.ptr) < 0 || dc_buf_puts(&body, "grant_type=") < 0 ||
-	    dc_http_form_escape(&body, JWT_GRANT) < 0 || dc_buf_puts(&body, "&assertion=") < 0 ||
-	    dc_http_form_escape(&body, jwt.ptr) < 0) {
-		err = dc_error_set(DC_ERR, "out of memory");
+	if ((err = dc_oauth2_form_add(&body, "grant_type", JWT_GRANT)) < 0 ||
+	    (err = dc_oauth2_form_add(&body, "assertion", jwt.ptr)) < 0)
 		goto done;
-	}
-	dc_log_debug("asking %s for a token for %s", k->token_uri, k->client_email);
-	if ((err = dc_http_send(&resp, &(dc_http_req){
-			.method = "POST",
-			.url = k->token_uri,
-			.headers = headers,
-			.body = body.ptr,
-			.body_len = body.len,
-			.what = "the Google token endpoint",
-		})) < 0)
+	dc_log_debug(&ctx->log, "asking %s for a token for %s", k->token_uri, k->client_email);
+	if ((err = dc_oauth2_post(&resp, ctx, k->token_uri, &body, what)) < 0)
 		goto done;
 	if (resp.status == 200) {
-		err = parse_token(out, &resp, "the Google token endpoint", k->token_uri);
+		err = take_token(out, ctx, &resp, what, k->token_uri);
 		goto done;
 	}
-	oauth_reason(why, sizeof(why), &resp);
-	if (resp.status >= 500 || resp.status == 429)
-		err = dc_error_set(DC_ERR, "the Google token endpoint at '%s' kept failing with HTTP %ld (%s) after retries; try again later",
-				   k->token_uri, resp.status, why);
-	else if (resp.status == 400 || resp.status == 401 || resp.status == 403)
-		err = dc_error_set(DC_ERR, "the Google token endpoint at '%s' refused the key in %s (HTTP %ld, %s); check that the key is current (not deleted or disabled) and the clock is right",
-				   k->token_uri, k->origin, resp.status, why);
+	dc_oauth2_reason(why, sizeof(why), code, sizeof(code), ctx->redactor, &resp);
+	if ((err = dc_http_status_error(&resp, what, k->token_uri, why)) < 0)
+		goto done;
+	if (resp.status == 400 || resp.status == 401 || resp.status == 403)
+		err = dc_error_setc(DC_ERR, DC_ECLASS_AUTH,
+				    "%s at '%s' refused the key in %s (HTTP %ld, %s); check that the key is current (not deleted or disabled) and the clock is right",
+				    what, k->token_uri, k->origin, resp.status, why);
 	else
-		err = dc_error_set(DC_ERR, "the Google token endpoint at '%s' answered HTTP %ld (%s); check the key's token_uri",
-				   k->token_uri, resp.status, why);
+		err = dc_error_setc(DC_ERR, DC_ECLASS_REPLY, "%s at '%s' answered HTTP %ld (%s); check the key's token_uri", what,
+				    k->token_uri, resp.status, why);
+	dc_error_fields(resp.status, *code ? code : NULL, -1);
 done:
 	dc_http_resp_release(&resp);
-	dc_buf_release(&jwt);
+	dc_sec_release(&jwt);
 	dc_buf_release(&body);
 	return err;
 }
 
-/* http://HOST/computeMetadata/v1/PATH; GCE_METADATA_HOST is "host[:port]"
- * as Google's client libraries read it (a scheme in front is tolerated). */
-static int metadata_url(dc_buf *out, const dc_env *env, const char *path)
+int dc_google_metadata_base(dc_buf *out, const dc_env *env)
 {
-	const char *host = dc_env_get(env, "GCE_METADATA_HOST");
+	const char *value = dc_env_get(env, "GCE_METADATA_HOST");
+	const char *host = value ? value : DC_GOOGLE_METADATA_HOST;
 
-	if (!host)
-		host = DC_GOOGLE_METADATA_HOST;
 	if (!strncmp(host, "http://", 7))
 		host += 7;
-	if (!*host || strcspn(host, "/?#@ \t\r\n") != strlen(host))
+	if (!dc_url_host_valid(host, strlen(host)))
 		return dc_error_set(DC_EUSAGE, "GCE_METADATA_HOST is '%s', not a host[:port]; set it to e.g. 169.254.169.254 or unset it",
-				    dc_env_get(env, "GCE_METADATA_HOST"));
-	if (dc_buf_printf(out, "http://%s/computeMetadata/v1/%s", host, path) < 0)
-		return dc_error_set(DC_ERR, "out of memory");
+				    value ? value : DC_GOOGLE_METADATA_HOST);
+	if (dc_buf_printf(out, "http://%s", host) < 0)
+		return dc_error_nomem();
 	return 0;
 }
 
-/* GET a metadata path with the metadata server's short timeouts. */
-static int metadata_get(dc_http_resp *resp, dc_buf *url, const dc_env *env, const char *path)
+/* Our own words for a request that got no answer, from the error's class
+ * (the HTTP layer's text is not ours to cut up). */
+static int unreachable(const char *url)
+{
+	const dc_error *e = dc_error_get();
+	enum dc_error_class klass = e->klass;
+	const char *how;
+
+	if (e->code != DC_ERR || klass == DC_ECLASS_NOMEM || klass == DC_ECLASS_USAGE)
+		return e->code;
+	how = klass == DC_ECLASS_TIMEOUT ? "it did not answer in time"
+	      : klass == DC_ECLASS_REPLY ? "its reply was unusable or too large"
+	      : klass == DC_ECLASS_TLS   ? "the TLS handshake failed"
+					 : "no connection";
+	return dc_error_setc(DC_ERR, klass == DC_ECLASS_NONE ? DC_ECLASS_NET : klass,
+			     "cannot reach the GCE metadata server at '%s' (%s); no service-account key is set, so a metadata server is needed: set GOOGLE_AUTH_JSON or GOOGLE_APPLICATION_CREDENTIALS, or run on Google Cloud (GCE_METADATA_HOST names another server)",
+			     url, how);
+}
+
+/* GET a metadata path with the metadata server's short timeouts; 0 with a
+ * 200 reply in `resp`, else DC_ERR with the message set. */
+static int metadata_get(dc_http_resp *resp, dc_buf *url, dc_ctx *ctx, const char *base, const char *path)
 {
 	static const char *const headers[] = { "Metadata-Flavor: Google", NULL };
-	char why[512], *semi;
+	static const char *const what = "the GCE metadata server";
 	int err;
 
-	if ((err = metadata_url(url, env, path)) < 0)
+	if ((err = dc_ctx_http(ctx)) < 0)
 		return err;
+	if (dc_buf_printf(url, "%s/computeMetadata/v1/%s", base, path) < 0)
+		return dc_error_nomem();
 	/* a machine outside Google Cloud has no metadata server: fail in
 	 * seconds, unless the user set the timeouts (0: the configured ones) */
-	err = dc_http_send(resp, &(dc_http_req){
+	err = dc_http_send(ctx->http, resp, &(dc_http_req){
 		.method = "GET",
 		.url = url->ptr,
 		.headers = headers,
-		.what = "the GCE metadata server",
-		.deadline_ms = dc_env_get(env, "DCGEN_TIMEOUT") ? 0 : METADATA_DEADLINE_MS,
-		.connect_timeout_ms = dc_env_get(env, "DCGEN_CONNECT_TIMEOUT") ? 0 : METADATA_CONNECT_MS,
+		.what = what,
+		.deadline_ms = dc_env_get(ctx->env, "DCGEN_TIMEOUT") ? 0 : METADATA_DEADLINE_MS,
+		.connect_timeout_ms = dc_env_get(ctx->env, "DCGEN_CONNECT_TIMEOUT") ? 0 : METADATA_CONNECT_MS,
 	});
-	if (err == DC_ERR) {
-		snprintf(why, sizeof(why), "%s", dc_error_last());
-		if ((semi = strstr(why, "; ")) != NULL)
-			*semi = '\0';
-		err = dc_error_set(DC_ERR, "%s; no service-account key is set, so a metadata server is needed: set GOOGLE_AUTH_JSON or GOOGLE_APPLICATION_CREDENTIALS, or run on Google Cloud",
-				   why);
-	}
+	if (err == DC_ERR)
+		return unreachable(url->ptr);
+	if (err < 0 || resp->status == 200)
+		return err;
+	if (resp->status == 404)
+		return dc_error_setc(DC_ERR, DC_ECLASS_AUTH,
+				     "%s at '%s' has no such entry (HTTP 404); attach a service account to the instance, or set GOOGLE_AUTH_JSON",
+				     what, url->ptr);
+	if ((err = dc_http_status_error(resp, what, url->ptr, NULL)) < 0)
+		return err;
+	err = dc_error_setc(DC_ERR, DC_ECLASS_REPLY, "%s at '%s' answered HTTP %ld; check GCE_METADATA_HOST", what,
+			    url->ptr, resp->status);
+	dc_error_fields(resp->status, NULL, -1);
 	return err;
 }
 
-static int metadata_status_error(const dc_http_resp *r, const char *url)
-{
-	if (r->status == 404)
-		return dc_error_set(DC_ERR, "the GCE metadata server at '%s' has no such entry (HTTP 404); attach a service account to the instance, or set GOOGLE_AUTH_JSON",
-				    url);
-	if (r->status >= 500 || r->status == 429)
-		return dc_error_set(DC_ERR, "the GCE metadata server at '%s' kept failing with HTTP %ld after retries; try again later",
-				    url, r->status);
-	return dc_error_set(DC_ERR, "the GCE metadata server at '%s' answered HTTP %ld; check GCE_METADATA_HOST", url,
-			    r->status);
-}
-
-int dc_google_metadata_token(dc_google_token *out, const dc_env *env)
+int dc_google_metadata_token(dc_google_token *out, dc_ctx *ctx, const char *base)
 {
 	dc_http_resp resp = DC_HTTP_RESP_INIT;
 	dc_buf url = DC_BUF_INIT;
 	int err;
 
-	if ((err = metadata_get(&resp, &url, env, METADATA_TOKEN)) < 0)
-		goto done;
-	if (resp.status != 200)
-		err = metadata_status_error(&resp, url.ptr);
-	else
-		err = parse_token(out, &resp, "the GCE metadata server", url.ptr);
-done:
+	if ((err = metadata_get(&resp, &url, ctx, base, METADATA_TOKEN)) == 0)
+		err = take_token(out, ctx, &resp, "the GCE metadata server", url.ptr);
 	dc_http_resp_release(&resp);
 	dc_buf_release(&url);
 	return err;
 }
 
-int dc_google_metadata_get(dc_buf *out, const dc_env *env, const char *path)
+int dc_google_metadata_get(dc_buf *out, dc_ctx *ctx, const char *base, const char *path)
 {
 	dc_http_resp resp = DC_HTTP_RESP_INIT;
 	dc_buf url = DC_BUF_INIT;
 	size_t n;
 	int err;
 
-	if ((err = metadata_get(&resp, &url, env, path)) < 0)
+	if ((err = metadata_get(&resp, &url, ctx, base, path)) < 0)
 		goto done;
-	if (resp.status != 200) {
-		err = metadata_status_error(&resp, url.ptr);
-		goto done;
-	}
 	n = resp.body.len;
 	while (n && strchr(" \t\r\n", resp.body.ptr[n - 1]))
 		n--;
 	if (dc_buf_put(out, resp.body.ptr, n) < 0)
-		err = dc_error_set(DC_ERR, "out of memory");
+		err = dc_error_nomem();
 done:
 	dc_http_resp_release(&resp);
 	dc_buf_release(&url);

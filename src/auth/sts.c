@@ -7,27 +7,26 @@
 #include "util/log.h"
 #include "util/time.h"
 
-int dc_sts_assume_role(dc_aws_creds *out, const dc_aws_creds *in, const dc_env *env, const char *region,
+int dc_sts_assume_role(dc_aws_creds *out, dc_ctx *ctx, const dc_aws_creds *in, const char *url, const char *region,
 		       const char *role_arn, const char *session_name)
 {
-	dc_buf url = DC_BUF_INIT, body = DC_BUF_INIT, id = DC_BUF_INIT, secret = DC_BUF_INIT,
+	dc_buf target = DC_BUF_INIT, body = DC_BUF_INIT, id = DC_BUF_INIT, secret = DC_BUF_INIT,
 	       token = DC_BUF_INIT, exp = DC_BUF_INIT;
 	dc_http_resp resp = DC_HTTP_RESP_INIT;
+	time_t expires_at;
 	int err;
 
 	dc_buf_init(&secret, 0, DC_BUF_SECRET);
 	dc_buf_init(&token, 0, DC_BUF_SECRET);
-	if ((err = dc_aws_endpoint(&url, env, "AWS_ENDPOINT_URL_STS", "sts", region)) < 0)
-		goto done;
-	if ((err = dc_buf_puts(&url, "/")) < 0 ||
-	    (err = dc_buf_puts(&body, "Action=AssumeRole&Version=2011-06-15&DurationSeconds=3600&RoleArn=")) < 0 ||
-	    (err = dc_http_form_escape(&body, role_arn)) < 0 || (err = dc_buf_puts(&body, "&RoleSessionName=")) < 0 ||
-	    (err = dc_http_form_escape(&body, session_name)) < 0) {
-		err = dc_error_set(DC_ERR, "out of memory");
+	if (dc_buf_printf(&target, "%s/", url) < 0 ||
+	    dc_buf_puts(&body, "Action=AssumeRole&Version=2011-06-15&DurationSeconds=3600&RoleArn=") < 0 ||
+	    dc_http_form_escape(&body, role_arn) < 0 || dc_buf_puts(&body, "&RoleSessionName=") < 0 ||
+	    dc_http_form_escape(&body, session_name) < 0) {
+		err = dc_error_nomem();
 		goto done;
 	}
-	if ((err = dc_aws_call(&resp, in, &(dc_aws_call_t){
-			.url = url.ptr,
+	if ((err = dc_aws_call(&resp, ctx, in, &(dc_aws_call_t){
+			.url = target.ptr,
 			.region = region,
 			.service = "sts",
 			.content_type = "application/x-www-form-urlencoded; charset=utf-8",
@@ -37,27 +36,35 @@ int dc_sts_assume_role(dc_aws_creds *out, const dc_aws_creds *in, const dc_env *
 		})) < 0)
 		goto done;
 	if (resp.status != 200) {
-		err = dc_aws_error(&resp, "STS");
-		if (strstr(dc_error_last(), "AccessDenied"))
-			err = dc_error_set(DC_ERR, "STS refused to assume role '%s' (AccessDenied); check AWS_STS_ROLE, AWS_STS_ACCOUNT and the role's trust policy",
-					   role_arn);
+		err = dc_aws_error(&resp, ctx, "STS", target.ptr);
+		/* decided from the error's fields, never from its text */
+		if (dc_error_get()->klass == DC_ECLASS_AUTH && !strcmp(dc_error_get()->upstream_code, "AccessDenied")) {
+			err = dc_error_setc(DC_ERR, DC_ECLASS_AUTH,
+					    "STS refused to assume role '%s' (AccessDenied); check AWS_STS_ROLE, AWS_STS_ACCOUNT and the role's trust policy",
+					    role_arn);
+			dc_error_fields(resp.status, "AccessDenied", -1);
+		}
 		goto done;
 	}
 	if (dc_xml_text(&id, resp.body.ptr, "AccessKeyId") != 0 ||
 	    dc_xml_text(&secret, resp.body.ptr, "SecretAccessKey") != 0 ||
 	    dc_xml_text(&token, resp.body.ptr, "SessionToken") != 0) {
-		err = dc_error_set(DC_ERR, "STS answered AssumeRole without credentials; check AWS_ENDPOINT_URL_STS");
+		err = dc_error_setc(DC_ERR, DC_ECLASS_REPLY, "STS at '%s' answered AssumeRole without credentials; check AWS_ENDPOINT_URL_STS",
+				    target.ptr);
 		goto done;
 	}
-	if ((err = dc_aws_creds_set(out, id.ptr, secret.ptr, token.ptr)) < 0)
+	if (dc_buf_failed(&id) || dc_buf_failed(&secret) || dc_buf_failed(&token)) {
+		err = dc_error_nomem();
 		goto done;
-	if (dc_xml_text(&exp, resp.body.ptr, "Expiration") == 0 &&
-	    dc_time_parse_iso8601(&out->expires_at, exp.ptr) < 0)
-		out->expires_at = 0;
-	dc_log_debug("assumed role %s as %s", role_arn, id.ptr);
+	}
+	if ((err = dc_aws_creds_set(out, ctx, id.ptr, secret.ptr, token.ptr, "STS")) < 0)
+		goto done;
+	if (dc_xml_text(&exp, resp.body.ptr, "Expiration") == 0 && dc_time_parse_rfc3339(&expires_at, exp.ptr) == 0)
+		out->expires_at = expires_at;
+	dc_log_debug(&ctx->log, "assumed role %s as %s", role_arn, out->key_id);
 done:
 	dc_http_resp_release(&resp);
-	dc_buf_release(&url);
+	dc_buf_release(&target);
 	dc_buf_release(&body);
 	dc_buf_release(&id);
 	dc_buf_release(&secret);

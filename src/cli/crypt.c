@@ -66,13 +66,16 @@ static void sink(enum dc_log_level level, const char *line)
 	say(prefix[level], line);
 }
 
+/* Nothing here registers a secret (no message ever quotes plaintext or a
+ * key), so this log has no redactor. */
+static dc_log crypt_log = { NULL, DC_LOG_INFO, NULL };
+
 static int fail(int err)
 {
 	dc_buf line = DC_BUF_INIT;
 
 	dc_buf_init(&line, 0, DC_BUF_SECRET);
 	if (dc_buf_puts(&line, dc_error_last()) == 0) {
-		dc_log_redact(&line);
 		say("error: ", line.ptr);
 	} else {
 		say("error: ", "out of memory");
@@ -186,7 +189,7 @@ static int cmd_keygen(int argc, char **argv)
 	if (err < 0)
 		return fail(err);
 	if (!quiet)
-		dc_log_info("wrote a new key to '%s' (mode 0600); keep it out of version control", path);
+		dc_log_info(&crypt_log, "wrote a new key to '%s' (mode 0600); keep it out of version control", path);
 	return 0;
 }
 
@@ -210,7 +213,7 @@ static int cmd_crypt(int argc, char **argv, int encrypt)
 		switch (c) {
 		case 'k': key_path = optarg; break;
 		case 'L': legacy = 1; break;
-		case 'q': dc_log_set_sink(sink, DC_LOG_ERROR); break;
+		case 'q': crypt_log.sink = sink; crypt_log.max_level = DC_LOG_ERROR; break;
 		case 'h': fputs(crypt_usage, stdout); return 0;
 		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
 		default: return usage_error("unknown option", argv[optind - 1]);
@@ -235,7 +238,7 @@ static int cmd_crypt(int argc, char **argv, int encrypt)
 		goto done;
 	if (encrypt) {
 		if (legacy)
-			dc_log_warn("the legacy format has no integrity check: a wrong key or a changed byte decrypts to garbage, not an error; use it only for jet");
+			dc_log_warn(&crypt_log, "the legacy format has no integrity check: a wrong key or a changed byte decrypts to garbage, not an error; use it only for jet");
 		err = dc_encfile_encrypt(&out, &key, in.ptr, in.len, legacy);
 	} else {
 		if (dc_buf_printf(&what, "%s", strcmp(in_path, "-") ? in_path : "standard input") < 0) {
@@ -249,10 +252,10 @@ static int cmd_crypt(int argc, char **argv, int encrypt)
 	if (err < 0 || (err = write_output(out_path, &out)) < 0)
 		goto done;
 	if (format == DC_ENCFILE_LEGACY)
-		dc_log_warn("'%s' is in CodeShip's unversioned format, which has no integrity check (a wrong key gives garbage, not an error); 'dcgen encrypt' writes an authenticated one",
+		dc_log_warn(&crypt_log, "'%s' is in CodeShip's unversioned format, which has no integrity check (a wrong key gives garbage, not an error); 'dcgen encrypt' writes an authenticated one",
 			    what.ptr);
 	if (strcmp(out_path, "-"))
-		dc_log_info("%s '%s' into '%s'%s", encrypt ? "encrypted" : "decrypted",
+		dc_log_info(&crypt_log, "%s '%s' into '%s'%s", encrypt ? "encrypted" : "decrypted",
 			    strcmp(in_path, "-") ? in_path : "standard input", out_path,
 			    encrypt ? (legacy ? " (legacy format)" : " (dcgen:v1)") : " (mode 0600)");
 done:
@@ -270,7 +273,7 @@ int dc_cli_crypt_is(const char *name)
 
 int dc_cli_crypt(int argc, char **argv)
 {
-	dc_log_set_sink(sink, DC_LOG_INFO);
+	crypt_log.sink = sink; crypt_log.max_level = DC_LOG_INFO;
 	if (!strcmp(argv[0], "keygen"))
 		return cmd_keygen(argc, argv);
 	return cmd_crypt(argc, argv, !strcmp(argv[0], "encrypt"));

@@ -754,6 +754,7 @@ int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c,
 		if (found && is_fresh(c, &m, dc_ctx_now(c->ctx))) {
 			take(out, &old);
 			*outcome = DC_CACHE_WAITED;
+			err = 0;
 			goto done;
 		}
 	}

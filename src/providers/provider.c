@@ -1,31 +1,33 @@
-/* provider.c -- the provider table and selection. */
+/* provider.c -- the family table and selection. */
 #include "providers/provider.h"
 
 #include <string.h>
 
-const dc_provider *const dc_providers[] = {
-	&dc_provider_ecr,
-	&dc_provider_gcr,
-	&dc_provider_acr,
-	&dc_provider_docker,
-	&dc_provider_heroku,
-	&dc_provider_ibm,
+#include "util/log.h"
+
+const dc_family *const dc_families[] = {
+	&dc_family_ecr,
+	&dc_family_gcr,
+	&dc_family_acr,
+	&dc_family_docker,
+	&dc_family_heroku,
+	&dc_family_ibm,
 	NULL,
 };
 
-static int by_name(const dc_provider **out, const char *name, const char *origin)
+static int by_name(const dc_family **out, const char *name, const char *origin)
 {
-	const dc_provider *const *p;
+	const dc_family *const *p;
 	dc_buf names = DC_BUF_INIT;
 
-	for (p = dc_providers; *p; p++) {
+	for (p = dc_families; *p; p++) {
 		if (!strcmp((*p)->name, name)) {
 			*out = *p;
 			return 0;
 		}
 	}
-	for (p = dc_providers; *p; p++)
-		dc_buf_printf(&names, "%s%s", p == dc_providers ? "" : ", ", (*p)->name);
+	for (p = dc_families; *p; p++)
+		dc_buf_printf(&names, "%s%s", p == dc_families ? "" : ", ", (*p)->name);
 	dc_error_set(DC_EUSAGE, "%s is '%s', not a provider; use one of: %s", origin, name, names.ptr);
 	dc_buf_release(&names);
 	return DC_EUSAGE;
@@ -33,7 +35,7 @@ static int by_name(const dc_provider **out, const char *name, const char *origin
 
 /* "ecr: AWS_ACCESS_KEY_ID": the provider and those of its variables that
  * are set (names only, never values). */
-static void name_found(dc_buf *b, const dc_provider *p, const dc_env *env)
+static void name_found(dc_buf *b, const dc_family *p, const dc_env *env)
 {
 	const char *v = p->variables, *item;
 	char var[64];
@@ -54,16 +56,16 @@ static void name_found(dc_buf *b, const dc_provider *p, const dc_env *env)
 /* "ecr (AWS_ACCESS_KEY_ID, ...); gcr (...)": what selects each provider. */
 static void hints(dc_buf *b)
 {
-	const dc_provider *const *p;
+	const dc_family *const *p;
 
-	for (p = dc_providers; *p; p++)
-		dc_buf_printf(b, "%s%s (%s)", p == dc_providers ? "" : "; ", (*p)->name, (*p)->variables);
+	for (p = dc_families; *p; p++)
+		dc_buf_printf(b, "%s%s (%s)", p == dc_families ? "" : "; ", (*p)->name, (*p)->variables);
 }
 
-int dc_provider_select(const dc_provider **out, const dc_env *env, const char *name)
+int dc_family_select(const dc_family **out, const dc_env *env, const char *name)
 {
-	const dc_provider *const *p;
-	const dc_provider *found = NULL;
+	const dc_family *const *p;
+	const dc_family *found = NULL;
 	dc_buf msg = DC_BUF_INIT;
 	int n = 0, err;
 
@@ -71,7 +73,7 @@ int dc_provider_select(const dc_provider **out, const dc_env *env, const char *n
 		return by_name(out, name, "--provider");
 	if ((name = dc_env_get(env, "DCGEN_PROVIDER")) != NULL)
 		return by_name(out, name, "DCGEN_PROVIDER");
-	for (p = dc_providers; *p; p++) {
+	for (p = dc_families; *p; p++) {
 		if ((*p)->detect(env)) {
 			found = *p;
 			n++;
@@ -87,7 +89,7 @@ int dc_provider_select(const dc_provider **out, const dc_env *env, const char *n
 		err = dc_error_set(DC_EUSAGE, "no provider's variables are set; set the variables of one provider: %s; or choose one with DCGEN_PROVIDER",
 				   msg.ptr);
 	} else {
-		for (p = dc_providers; *p; p++) {
+		for (p = dc_families; *p; p++) {
 			if ((*p)->detect(env)) {
 				if (msg.len)
 					dc_buf_puts(&msg, "; ");

@@ -70,7 +70,7 @@ class EcrLocal(peers.DcgenCase):
     def test_retries_are_bounded(self):
         self.srv.script = ["500"] * 20
         r = self.run_dcgen(self.env())
-        self.assert_failed_cleanly(r, 1, "after retries")
+        self.assert_failed_cleanly(r, 1, "after 4 attempts")
         self.assertEqual(self.srv.count, 4)
 
     def test_wrong_secret(self):

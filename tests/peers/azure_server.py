@@ -26,6 +26,12 @@ Faults come from a script, one behaviour per request ("ok", "500", "notjson",
 makes either server misbehave: it refuses, quoting the request's credential
 field (client_secret or client_assertion; access_token) cut at 200
 characters, as some gateways do.
+
+The form fields are those of Microsoft's published protocol ("Microsoft identity
+platform and the OAuth 2.0 client credentials flow"); Microsoft's client library
+(msal) is not installed where this suite runs (`python3 -c 'import msal'`
+fails; no PyPI), so no request of msal's is compared byte for byte
+(tests/integration/test_oracles.py says the same).
 """
 import http.client
 import secrets

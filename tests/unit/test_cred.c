@@ -4,6 +4,7 @@
 #include "core/cred.h"
 #include "util/url.h"
 #include "t.h"
+#include "util/url.h"
 
 static void test_add_copies(void)
 {

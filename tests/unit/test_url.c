@@ -24,6 +24,16 @@ static void check_bad(const char *url, const char *why)
 	CHECK_HAS(dc_error_last(), want);
 }
 
+/* A URL with user:password@ is refused naming the setting only: the
+ * password is never quoted (BLACKBOX D2, REVIEW 6). */
+static void check_userinfo(const char *url, const char *secret)
+{
+	dc_error_clear();
+	CHECK_EQ_INT(dc_url_check(url, "X_URL", "fix it"), DC_EUSAGE);
+	CHECK_HAS(dc_error_last(), "X_URL has a user name or password in it");
+	CHECK_LACKS(dc_error_last(), secret);
+}
+
 static void test_https_anywhere(void)
 {
 	check_ok("https://oauth2.googleapis.com/token");
@@ -49,7 +59,9 @@ static void test_http_only_to_this_machine(void)
 	check_bad("http://[::2]:80", "plain http to another machine");
 	check_bad("http://10.0.0.1", "plain http to another machine");
 	/* a user name in front of a loopback-looking host is refused outright */
-	check_bad("http://127.0.0.1@evil.example/token", "not a host name");
+	check_userinfo("http://127.0.0.1@evil.example/token", "127.0.0.1@evil");
+	check_userinfo("https://u:hunter2secret@login.example.com/", "hunter2secret");
+	check_userinfo("https://u:topsecretpw@login.example.com:99999999999/", "topsecretpw");
 }
 
 static void test_malformed(void)
@@ -59,10 +71,10 @@ static void test_malformed(void)
 	check_bad("HTTPS//x", "not an https URL");
 	check_bad("https://", "which names no host; fix it");
 	check_bad("https:///token", "which names no host");
-	check_bad("https://my registry.azurecr.io", "whose host is not a host name");
-	check_bad("https://-x.example", "whose host is not a host name");
-	check_bad("https://.example", "whose host is not a host name");
-	check_bad("https://a_b.example", "whose host is not a host name");
+	check_bad("https://my registry.azurecr.io", "whose host is not a host[:port]");
+	check_bad("https://-x.example", "whose host is not a host[:port]");
+	check_bad("https://.example", "whose host is not a host[:port]");
+	check_bad("https://a_b.example", "whose host is not a host[:port]");
 	check_bad("https://a.example/to ken", "white space");
 	check_bad("https://a.example/token\n", "white space");
 }
@@ -80,6 +92,24 @@ static void test_host_valid(void)
 	CHECK(!dc_url_host_valid("a b", 3));
 	CHECK(!dc_url_host_valid("u@h", 3));
 	CHECK(!dc_url_host_valid("ab", 3)); /* stops at the NUL */
+	/* ports (BLACKBOX R19), labels, control characters (D5) */
+	CHECK(dc_url_host_valid("host:65535", 10));
+	CHECK(!dc_url_host_valid("host:notaport", 13));
+	CHECK(!dc_url_host_valid("host:99999", 10));
+	CHECK(!dc_url_host_valid("host:0", 6));
+	CHECK(!dc_url_host_valid("host:", 5));
+	CHECK(!dc_url_host_valid("a..b", 4));
+	CHECK(!dc_url_host_valid("a.example-", 10));
+	CHECK(!dc_url_host_valid("a\x1b[31m.example.com", 19));
+	CHECK(!dc_url_host_valid("javascript:alert(1)", 19));
+	{
+		char big[300];
+
+		memset(big, 'a', sizeof(big));
+		CHECK(!dc_url_host_valid(big, sizeof(big))); /* over 253 bytes */
+		CHECK(!dc_url_host_valid(big, 64));          /* a 64-byte label */
+		CHECK(dc_url_host_valid(big, 63));
+	}
 }
 
 int main(void)
