@@ -73,6 +73,7 @@ class CacheCase(unittest.TestCase):
                 _, err = p.communicate()
             results.append((p.returncode, err))
         wall = time.monotonic() - start
+        print(f"\n    {n} jobs: {wall:.2f} s wall, upstream saw {self.srv.count} requests", file=sys.stderr)
         for rc, err in results:
             for s in self.secrets():
                 self.assertNotIn(s, err)

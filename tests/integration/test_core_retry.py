@@ -33,12 +33,14 @@ class Retry(peers.DcgenCase):
         self.assertIn(HOST, self.read()["auths"])
         self.assertEqual(self.srv.count, 2)
         gap = self.srv.times[1] - self.srv.times[0]
+        print(f"\n    retried {gap:.2f} s after Retry-After: 2", file=sys.stderr)
         self.assertGreaterEqual(gap, 1.9, f"retried {gap:.2f} s after a Retry-After: 2")
 
     def test_retry_after_beyond_the_deadline_fails_at_once(self):
         self.srv.default = "429ra:120"
         r = self.run_dcgen(DCGEN_TIMEOUT="5")
         self.assert_failed_cleanly(r, 1, "120")
+        print(f"\n    gave up after {r.seconds:.2f} s, {self.srv.count} request(s): {r.err.strip()}", file=sys.stderr)
         self.assertLess(r.seconds, 3.0, "waited although the server's wait exceeds DCGEN_TIMEOUT")
         self.assertLessEqual(self.srv.count, 2)
 
@@ -63,6 +65,8 @@ class Retry(peers.DcgenCase):
                 self.assertGreaterEqual(self.srv.count, 2)
                 self.assertLessEqual(self.srv.count, 10)
                 spread = self.srv.times[-1] - self.srv.times[0]
+                print(f"\n    {fault}: {self.srv.count} attempts over {spread:.2f} s, exit after {r.seconds:.2f} s",
+                      file=sys.stderr)
                 self.assertGreater(spread, 1.5, f"{self.srv.count} attempts within {spread:.2f} s of a 10 s deadline")
                 self.assertLess(r.seconds, 15.0)
 
