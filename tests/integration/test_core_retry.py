@@ -36,6 +36,27 @@ class Retry(peers.DcgenCase):
         print(f"\n    retried {gap:.2f} s after Retry-After: 2", file=sys.stderr)
         self.assertGreaterEqual(gap, 1.9, f"retried {gap:.2f} s after a Retry-After: 2")
 
+    def test_retry_after_as_an_http_date(self):
+        self.srv.script = ["429date:3"]
+        r = self.run_dcgen(DCGEN_TIMEOUT="10")
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertEqual(self.srv.count, 2)
+        gap = self.srv.times[1] - self.srv.times[0]
+        self.assertGreaterEqual(gap, 1.9, f"retried {gap:.2f} s after a Retry-After date 3 s ahead")
+        self.assertLess(gap, 5)
+
+    def test_retry_after_that_is_not_a_delay_is_ignored(self):
+        for value in ("soon", "-5", ""):
+            with self.subTest(value=value):
+                self.srv.requests.clear()
+                self.srv.times.clear()
+                self.srv.script = [f"429ra:{value}"]
+                r = self.run_dcgen(DCGEN_TIMEOUT="10")
+                self.assertEqual(r.rc, 0, r.err)
+                self.assertEqual(self.srv.count, 2)
+                self.assertLess(r.seconds, 8)
+                os.unlink(self.path)
+
     def test_retry_after_beyond_the_deadline_fails_at_once(self):
         self.srv.default = "429ra:120"
         r = self.run_dcgen(DCGEN_TIMEOUT="5")
