@@ -191,6 +191,38 @@ class Outages(CacheCase):
         self.assertLess(r.seconds, 10)
 
 
+class OtherCredentials(CacheCase):
+    """A failure recorded for one credential is not another's: a user who fixes
+    a wrong secret and reruns at once must not get the old error back."""
+    WRONG = (KEY_A[0], "wrong/secret/for/key/a/0000000000000")
+
+    def test_a_wrong_secrets_failure_does_not_fail_the_right_one(self):
+        r = self.run_dcgen(self.env(self.WRONG))
+        self.assertEqual(r.rc, 1, r.err)
+        r = self.run_dcgen(self.env(KEY_A))
+        self.assertEqual(r.rc, 0, f"the fixed secret got the wrong one's failure: {r.err}")
+        self.assertIn("from upstream", r.err)
+        self.assertEqual(self.srv.count, 2)
+
+    def test_a_wrong_secrets_failure_does_not_stop_the_right_ones_refresh(self):
+        self.prime()
+        r = self.run_dcgen(self.env(self.WRONG, DCGEN_CACHE_MIN_TTL="86400"))
+        self.assertEqual(r.rc, 1, r.err)
+        r = self.run_dcgen(self.env(KEY_A, DCGEN_CACHE_MIN_TTL="86400"))
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertNotIn("InvalidSignature", r.err, "the right secret was told about the wrong one's failure")
+        self.assertIn("from upstream", r.err)
+
+    def test_a_wrong_secret_does_not_destroy_the_right_ones_entry(self):
+        self.prime()
+        r = self.run_dcgen(self.env(self.WRONG, DCGEN_CACHE_MIN_TTL="86400"))
+        self.assertEqual(r.rc, 1, r.err)
+        self.srv.default = "500"
+        r = self.run_dcgen(self.env(KEY_A), "after")
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("from cache", r.err)
+
+
 class ListAndPurge(CacheCase):
     def test_list_and_purge_on_a_missing_directory_create_nothing(self):
         missing = os.path.join(self.tmp, "new", "deep", "dir")
