@@ -334,14 +334,33 @@ class Azure(peers.DcgenCase):
         self.assertEqual(r.rc, 0, r.err)
         self.assertEqual(len(acr.requests), 2, "the second run was served a 100-year entry from the cache")
 
-    def test_workload_identity_is_cached_with_a_per_cache_key(self):
-        acr = self.acr(lifetime=10800)
+    def wi_env(self, acr):
         token_file = os.path.join(self.dir, "azure-identity-token")
         now = int(time.time())
         with open(token_file, "w") as f:
             f.write(jwt_rs256.encode({"iss": ISSUER, "sub": SUBJECT, "aud": "api://AzureADTokenExchange",
                                       "iat": now, "nbf": now, "exp": now + 3600}, self.issuer_key))
-        env = self.env(acr, AZURE_CLIENT_SECRET=None, AZURE_FEDERATED_TOKEN_FILE=token_file)
+        return self.env(acr, AZURE_CLIENT_SECRET=None, AZURE_FEDERATED_TOKEN_FILE=token_file)
+
+    def test_damaged_cache_key_does_not_fail_the_job(self):
+        # like a damaged entry or a read-only volume: a warning, and the job
+        # fetches (the cache is a saving, not a dependency)
+        acr = self.acr(lifetime=10800)
+        env = self.wi_env(acr)
+        self.assertEqual(self.run_dcgen(env, acr).rc, 0)
+        keys = [n for n in os.listdir(self.cache) if not n.endswith((".entry", ".lock", ".state"))]
+        self.assertEqual(len(keys), 1, os.listdir(self.cache))
+        with open(os.path.join(self.cache, keys[0]), "wb") as f:
+            f.write(b"short")
+        os.unlink(self.path)
+        r = self.run_dcgen(env, acr)
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("warning", r.err)
+        self.assertIn(acr.host, self.read()["auths"])
+
+    def test_workload_identity_is_cached_with_a_per_cache_key(self):
+        acr = self.acr(lifetime=10800)
+        env = self.wi_env(acr)
         r = self.run_dcgen(env, acr)
         self.assertEqual(r.rc, 0, r.err)
         self.assertIn("from upstream", r.err)
