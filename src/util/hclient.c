@@ -88,7 +88,7 @@ int dc_hclient_open(dc_hclient **out, const dc_hclient_opts *o)
 	pthread_once(&global_once, global_init);
 	if (!global_ok)
 		return dc_error_set(DC_ERR, "cannot initialise libcurl");
-	if (o->unix_path && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_UNIXSOCKETS))
+	if (o->unix_path && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_UNIX_SOCKETS))
 		return dc_error_set(DC_EUSAGE, "cannot reach %s at 'unix://%s': this build's libcurl has no unix socket support; rebuild it (scripts/static-curl.sh) or use DOCKER_HOST=tcp://",
 				    o->what ? o->what : "the server", o->unix_path);
 	if (!(c = calloc(1, sizeof(*c))))
