@@ -193,8 +193,10 @@ static int negotiate(dc_engine *e)
 	int err, minor;
 
 	if ((err = dc_hclient_send(e->c, &req, &r)) < 0) {
-		dc_buf_puts(&v, dc_error_last());
-		err = dc_error_set(DC_ERR, "%s; is dockerd running? check DOCKER_HOST", v.ptr);
+		if (!strncmp(dc_error_last(), "cannot reach", 12)) {
+			dc_buf_puts(&v, dc_error_last());
+			err = dc_error_set(err, "%s; is dockerd running? check DOCKER_HOST", v.ptr);
+		}
 		goto done;
 	}
 	if (r.status != 200) {

@@ -207,6 +207,15 @@ static int transport_error(const dc_hclient *c, const dc_hclient_req *req, CURLc
 	case CURLE_SSL_CERTPROBLEM:
 		return dc_error_set(DC_ERR, "TLS with %s at '%s' failed (%s); check DOCKER_CERT_PATH and the certificates",
 				    c->what, c->where, why);
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		/* a peer that refuses our client certificate ends the handshake
+		 * with an alert: libcurl sees it on the first read */
+		if (!c->unix_path && !strncmp(c->base_url, "https:", 6) && strstr(why, "SSL"))
+			return dc_error_set(DC_ERR, "TLS with %s at '%s' failed (%s); check DOCKER_CERT_PATH and the certificates",
+					    c->what, c->where, why);
+		return dc_error_set(DC_ERR, "%s %s to %s at '%s' failed: %s", req->method, req->path, c->what,
+				    c->where, why);
 	case CURLE_WRITE_ERROR:
 		if (r->body.overflow)
 			return dc_error_set(DC_ERR, "%s at '%s' sent a reply larger than %zu bytes to %s %s",
