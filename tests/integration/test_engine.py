@@ -415,11 +415,19 @@ class Generators(EngineCase):
             os.chmod(ENGINE.dir, 0o711)
             os.chmod(ENGINE.sock, 0o666)
 
+        env = driver_env(self.tmp)
+        if not USE_UNIX:  # the client key must be the runner's own
+            certs = os.path.join(self.dir, "certs")
+            shutil.copytree(CERTS, certs)
+            for f in os.listdir(certs) + [""]:
+                os.chown(os.path.join(certs, f), 65534, 65534)
+            env["DOCKER_CERT_PATH"] = certs
+
         def drop():
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-        p = self.gen(preexec_fn=drop)
+        p = self.gen(preexec_fn=drop, env=env)
         self.assertIn(f"matched={self.registry.host}", p.stdout)
         self.assert_nothing_left()
 
