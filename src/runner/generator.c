@@ -512,11 +512,13 @@ int dc_generator_run(dc_gen_result *out, dc_engine *e, const dc_gen_spec *g, dc_
 		goto done;
 
 	/* 3. run it, its output to the caller, its exit code */
-	if ((err = dc_engine_container_start(e, id)) < 0)
-		goto done;
-	logs_err = dc_engine_container_logs(e, id, 1, on_line, ctx);
+	logs_err = dc_engine_container_start_attached(e, id, on_line, ctx);
 	if (logs_err < 0 && dc_hclient_interrupted())
 		goto interrupted;
+	if (logs_err < 0) {
+		err = logs_err;
+		goto done;
+	}
 	if ((err = dc_engine_container_wait(&code, e, id)) < 0) {
 		if (dc_hclient_interrupted())
 			goto interrupted;

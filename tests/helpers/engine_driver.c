@@ -163,8 +163,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "run") && npos >= 1) {
 		spec.image = pos[0];
 		if ((err = dc_engine_container_create(&id, e, &spec)) == 0 &&
-		    (err = dc_engine_container_start(e, id)) == 0 &&
-		    (err = dc_engine_container_logs(e, id, 1, on_line, NULL)) == 0 &&
+		    (err = getenv("DRIVER_LOGS") ? dc_engine_container_start(e, id) : 0) == 0 &&
+		    (err = getenv("DRIVER_LOGS") ? dc_engine_container_logs(e, id, 1, on_line, NULL)
+						 : dc_engine_container_start_attached(e, id, on_line, NULL)) == 0 &&
 		    (err = dc_engine_container_wait(&code, e, id)) == 0)
 			printf("exit=%d\n", code);
 		if (id && keep)

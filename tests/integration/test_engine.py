@@ -491,4 +491,4 @@ class Generators(EngineCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    peers.main()
