@@ -208,8 +208,20 @@ static int negotiate(dc_engine *e)
 	}
 	err = dc_hclient_resp_header(&v, &r, "Api-Version");
 	if (err == DC_ENOTFOUND) {
-		err = dc_error_set(DC_ERR, "the Docker engine at '%s' sent no API-Version; is it a Docker engine?", e->host);
-		goto done;
+		/* engines before 1.25 say it only in GET /version */
+		dc_hclient_req vreq = { .method = "GET", .path = "/version", .timeout_ms = 30000 };
+		json_t *doc = NULL;
+		const char *s;
+
+		if ((err = dc_hclient_send(e->c, &vreq, &r)) < 0)
+			goto done;
+		if (r.status == 200 && dc_json_parse_object(&doc, r.body.ptr, r.body.len, "the Docker engine") == 0 &&
+		    (s = dc_json_str(doc, "ApiVersion")))
+			err = dc_buf_puts(&v, s) < 0 ? dc_error_set(DC_ERR, "out of memory") : 0;
+		else
+			err = dc_error_set(DC_ERR, "the Docker engine at '%s' sent no API version; is it a Docker engine?",
+					   e->host);
+		json_decref(doc);
 	}
 	if (err < 0)
 		goto done;
