@@ -5,6 +5,7 @@
  *   dcgen-engine-driver ping
  *   dcgen-engine-driver build CONTEXT [-f DOCKERFILE] [-t TAG]... [--arg K=V]... [--label k=v]...
  *   dcgen-engine-driver run IMAGE [CONTAINER-OPTIONS] [--keep]   output "1|line" "2|line", "exit=N"
+ *   dcgen-engine-driver create IMAGE [CONTAINER-OPTIONS] | start ID | kill ID [SIGNAL] | wait ID | logs ID
  *   dcgen-engine-driver read CONTAINER PATH                     the file, to stdout
  *   dcgen-engine-driver rm CONTAINER
  *   dcgen-engine-driver gen SERVICE REGISTRY|- IMAGE [CONTAINER-OPTIONS] [--push REF] [--pull REF]
@@ -172,6 +173,19 @@ int main(int argc, char **argv)
 			printf("id=%s\n", id);
 		else if (id && dc_engine_container_remove(e, id, 1, 1) < 0 && err == 0)
 			err = DC_ERR;
+	} else if (!strcmp(argv[1], "create") && npos >= 1) {
+		spec.image = pos[0];
+		if ((err = dc_engine_container_create(&id, e, &spec)) == 0)
+			printf("id=%s\n", id);
+	} else if (!strcmp(argv[1], "start") && npos >= 1) {
+		err = dc_engine_container_start(e, pos[0]);
+	} else if (!strcmp(argv[1], "kill") && npos >= 1) {
+		err = dc_engine_container_kill(e, pos[0], npos >= 2 ? pos[1] : NULL);
+	} else if (!strcmp(argv[1], "wait") && npos >= 1) {
+		if ((err = dc_engine_container_wait(&code, e, pos[0])) == 0)
+			printf("exit=%d\n", code);
+	} else if (!strcmp(argv[1], "logs") && npos >= 1) {
+		err = dc_engine_container_logs(e, pos[0], 0, on_line, NULL);
 	} else if (!strcmp(argv[1], "read") && npos >= 2) {
 		dc_buf out = DC_BUF_INIT;
 

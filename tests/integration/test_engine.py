@@ -17,7 +17,10 @@ or host: nothing leaves 127.0.0.1.
 - runs dockercfg generators per the contract (a busybox script writing
   {"auths": ...} to its one argument, and dcgen's own static binary), pushes
   to and pulls from a docker-registry with htpasswd with the auth they gave,
-  and a push with a wrong password fails;
+  builds FROM a private image with their X-Registry-Config, and a push with a
+  wrong password fails;
+- kills a running container (a second kill is no error), waits for its exit
+  code, reads its logs;
 - a generator that exits 3, writes nothing, writes garbage or no entry for
   the registry fails with the matching one-line message;
 - a file the generator made unreadable to a non-root runner is read through
@@ -276,6 +279,22 @@ class Containers(EngineCase):
         finally:
             self.drive("rm", cid)
 
+    def test_kill_wait_and_logs(self):
+        p = self.drive("create", BASE, "--net", "none", "--cmd", "sh", "--cmd", "-c",
+                       "--cmd", "echo started; exec sleep 30", "--label", f"dcgen.run={self.run_id}")
+        cid = p.stdout.strip()[3:]
+        try:
+            self.drive("start", cid)
+            self.drive("kill", cid)  # SIGKILL: a shell as PID 1 ignores SIGTERM
+            self.assertEqual(self.drive("wait", cid).stdout.strip(), "exit=137")
+            self.drive("kill", cid, "SIGTERM")  # not running any more: not an error
+            self.assertEqual(self.drive("logs", cid).stdout.strip(), "1|started")
+        finally:
+            self.drive("rm", cid)
+        p = self.drive("rm", cid, ok=False)
+        self.assertIn("HTTP 404", p.stderr)
+        self.assert_nothing_left()
+
     def test_networks_and_labels(self):
         label = f"dcgen.run={self.run_id}"
         p = self.drive("net-create", f"dcgen-{self.run_id}", label)
@@ -360,6 +379,22 @@ class Generators(EngineCase):
         p = self.gen("--pull", ref)
         self.assertIn("registry-ok", p.stdout)
         self.assertIn("exists=1", self.drive("exists", ref).stdout)
+        self.assert_nothing_left()
+
+    def test_build_pulls_a_private_from_image_with_the_generator_config(self):
+        self.gen_image()
+        base = f"{self.registry.host}/gen/base:1"
+        self.drive("tag", BASE, base)
+        self.assertIn("registry-ok", self.gen("--push", base).stdout)
+        self.drive("rmi", base)
+        ctx = os.path.join(self.dir, "private-from")
+        write(os.path.join(ctx, "Dockerfile"), f"FROM {base}\nRUN echo built > /built\n")
+        # anonymous: the registry refuses the FROM pull
+        p = self.drive("build", ctx, "-t", "dcgen-test/private-from:1", ok=False)
+        self.assertIn("error: cannot build the image of", p.stderr)
+        p = self.gen("--build", ctx, "--tag", "dcgen-test/private-from:1")
+        self.assertIn("registry-ok", p.stdout)
+        self.assertIn("exists=1", self.drive("exists", "dcgen-test/private-from:1").stdout)
         self.assert_nothing_left()
 
     def test_auth_value_is_what_the_docker_cli_sends(self):
