@@ -526,7 +526,10 @@ int dc_generator_run(dc_gen_result *out, dc_engine *e, const dc_gen_spec *g, dc_
 	}
 	out->exit_code = code;
 
-	/* 4. and 5. read the file, delete it and its directory at once */
+	/* 4. and 5. read the file, delete it and its directory at once (a
+	 * signal handler may have deleted them already: then say so) */
+	if (dc_hclient_interrupted())
+		goto interrupted;
 	err = read_output(&file, e, id, w);
 	if (err == DC_ENOTFOUND) {
 		dc_error_clear();
