@@ -324,9 +324,9 @@ static void engine_message(char *dst, size_t size, const dc_hclient_resp *r)
 	const char *m = doc ? json_string_value(json_object_get(doc, "message")) : NULL;
 
 	if (m)
-		dc_log_clip(dst, size, m);
+		dc_log_clip(NULL, dst, size, m);
 	else if (r->body.len)
-		dc_log_clip(dst, size, r->body.ptr);
+		dc_log_clip(NULL, dst, size, r->body.ptr);
 	else
 		snprintf(dst, size, "no message");
 	json_decref(doc);
@@ -554,7 +554,7 @@ static void progress_line(progress *p, const char *line, size_t n)
 	}
 	if ((v = json_object_get(doc, "error")) || (v = json_object_get(json_object_get(doc, "errorDetail"), "message"))) {
 		if (!p->error && (s = json_string_value(v))) {
-			dc_log_clip(clip, sizeof(clip), s);
+			dc_log_clip(NULL, clip, sizeof(clip), s);
 			p->error = strdup(clip);
 		}
 		if ((s = json_string_value(v)))
@@ -1197,7 +1197,7 @@ int dc_engine_container_wait(int *code, dc_engine *e, const char *id)
 	if ((msg = dc_json_str(json_object_get(doc, "Error"), "Message")) && *msg) {
 		char clip[DC_LOG_CLIP_MAX + 1];
 
-		dc_log_clip(clip, sizeof(clip), msg);
+		dc_log_clip(NULL, clip, sizeof(clip), msg);
 		err = dc_error_set(DC_ERR, "cannot wait for container '%s': the Docker engine said: %s", id, clip);
 		goto done;
 	}

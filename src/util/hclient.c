@@ -20,6 +20,7 @@ struct dc_hclient {
 	char *ca_file, *cert_file, *key_file;
 	int insecure;
 	long connect_timeout_ms;
+	const dc_log *log;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -100,6 +101,7 @@ int dc_hclient_open(dc_hclient **out, const dc_hclient_opts *o)
 	c->cert_file = dup_or_null(o->cert_file, &oom);
 	c->key_file = dup_or_null(o->key_file, &oom);
 	c->insecure = o->insecure;
+	c->log = o->log;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
 	if (o->unix_path)
 		dc_buf_printf(&where, "unix://%s", o->unix_path);
@@ -317,7 +319,7 @@ int dc_hclient_send(dc_hclient *c, const dc_hclient_req *req, dc_hclient_resp *o
 	curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &out->status);
 	curl_easy_setopt(k, CURLOPT_POSTFIELDS, NULL);
 	curl_easy_setopt(k, CURLOPT_HTTPHEADER, NULL);
-	dc_log_debug("%s %s -> %s %ld (%zu bytes)", req->method, req->path,
+	dc_log_debug(c->log, "%s %s -> %s %ld (%zu bytes)", req->method, req->path,
 		     rc == CURLE_OK ? "HTTP" : curl_easy_strerror(rc), out->status, out->body.len);
 	if (x.cb_failed) {
 		err = x.cb_err < 0 ? x.cb_err : DC_ERR; /* the callback set the message */

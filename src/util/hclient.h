@@ -39,6 +39,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/error.h"
 
 typedef struct dc_hclient dc_hclient;
@@ -53,6 +54,7 @@ typedef struct {
 	int insecure;            /* TLS without peer verification */
 	long connect_timeout_ms; /* 0: 5000 */
 	const char *what;        /* the peer's name in messages; NULL: "the server" */
+	const dc_log *log;       /* borrowed: debug lines; NULL: none */
 } dc_hclient_opts;
 
 /* A streamed request body: copy up to `n` bytes into `buf` and return how
