@@ -7,9 +7,19 @@ the JSON protocol headers, counts requests, and answers like ECR:
   AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken   (service ecr)
   SpencerFrontendService.GetAuthorizationToken                 (service ecr-public)
 
+  Action=AssumeRole (STS's query protocol, service sts): a form POST
+  answered with STS's XML; the issued key pair is accepted from then on
+  (.sts_token sets the SessionToken's XML text, entities and all, to test
+  what a client does with "&#13;&#10;" in it).
+
 Faults for tests come from a script: a list of behaviours taken one per request
-("ok", "500", "429", "throttle", "slow", "huge", "truncated", "notjson",
-"reset"); when the script runs out every request gets "ok".
+("ok", "500", "429", "429ra:N" (429 with Retry-After: N), "throttle", "slow",
+"hang" (no answer for .hang_seconds, then the connection closes), "huge",
+"truncated", "notjson", "reset"); when the script runs out every request gets
+.default ("ok"). Replies can also leave out expiresAt (.no_expiry) or carry
+another proxyEndpoint (.proxy_endpoint). .headers holds every request's
+headers as received (a list of (name, value) pairs), to see injected ones;
+.bodies the bodies.
 
 Run it in-process (AwsJsonServer(...).start()) or as a program:
   python3 aws_json_server.py --port P --key AKID:SECRET [--script 500,ok] [--ready FILE]
@@ -20,9 +30,12 @@ import datetime
 import json
 import os
 import random
+import re
 import socket
 import sys
 import time
+import urllib.parse
+from xml.sax.saxutils import escape
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -34,6 +47,21 @@ TARGETS = {
     "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken": "ecr",
     "SpencerFrontendService.GetAuthorizationToken": "ecr-public",
 }
+
+
+def xml_text(text):
+    """What an XML parser makes of character data: character references
+    (&#13; &#x1b;) and the five named entities replaced."""
+    named = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+    def one(m):
+        ref = m.group(1)
+        if ref.startswith("#x"):
+            return chr(int(ref[2:], 16))
+        if ref.startswith("#"):
+            return chr(int(ref[1:]))
+        return named[ref]
+    return re.sub(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);", one, text)
 
 
 def parse_authorization(value):
@@ -57,6 +85,12 @@ class AwsJsonServer(LocalServer):
         self.account = account
         self.slow_seconds = slow_seconds
         self.delay = delay              # (min, max) seconds before every answer
+        self.hang_seconds = 60
+        self.no_expiry = False          # leave expiresAt out of replies
+        self.proxy_endpoint = None      # the proxyEndpoint of every entry, when set
+        self.sts_token = None           # XML text of STS's SessionToken, when set
+        self.headers = []               # [(name, value), ...] of every request
+        self.bodies = []                # the body of every request, as sent
         # .requests: (target, service, region, outcome)
         super().__init__(script, port, tls)
 
@@ -108,6 +142,11 @@ class AwsJsonServer(LocalServer):
 
             def do_POST(self):
                 body = self.body()
+                with server.lock:
+                    server.headers.append(list(self.headers.items()))
+                    server.bodies.append(body)
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    return self.sts(body)
                 target = self.headers.get("X-Amz-Target", "")
                 outcome = server._next()
                 if server.delay[1] > 0:
@@ -129,6 +168,13 @@ class AwsJsonServer(LocalServer):
                     return self.error(500, "ServerException", "try again")
                 if outcome == "429":
                     return self.error(429, "TooManyRequestsException", "slow down")
+                if outcome.startswith("429ra:"):
+                    return self.send(429, {"__type": "TooManyRequestsException", "message": "slow down"},
+                                     headers=[("Retry-After", outcome[6:])])
+                if outcome == "hang":
+                    time.sleep(server.hang_seconds)
+                    self.close_connection = True
+                    return
                 if outcome == "throttle":
                     return self.error(400, "ThrottlingException", "Rate exceeded")
                 if outcome == "reset":
@@ -142,21 +188,55 @@ class AwsJsonServer(LocalServer):
                     return self.send(200, b"<html>proxy error page</html>")
                 if outcome == "huge":
                     return self.send(200, b"{\"pad\": \"" + b"x" * (4 << 20) + b"\"}")
-                expires = time.time() + server.lifetime
+                expires = {} if server.no_expiry else {"expiresAt": time.time() + server.lifetime}
                 if service == "ecr-public":
-                    data = {"authorizationToken": base64.b64encode(
-                        f"AWS:{server.token_for('public')}".encode()).decode(),
-                            "expiresAt": expires}
+                    data = dict({"authorizationToken": base64.b64encode(
+                        f"AWS:{server.token_for('public')}".encode()).decode()}, **expires)
                     payload = {"authorizationData": data}
                 else:
                     ids = req.get("registryIds") or [server.account]
-                    payload = {"authorizationData": [{
+                    payload = {"authorizationData": [dict({
                         "authorizationToken": base64.b64encode(
                             f"AWS:{server.token_for(i)}".encode()).decode(),
-                        "expiresAt": expires,
-                        "proxyEndpoint": f"https://{i}.dkr.ecr.{region}.amazonaws.com"}
+                        "proxyEndpoint": server.proxy_endpoint or
+                        f"https://{i}.dkr.ecr.{region}.amazonaws.com"}, **expires)
                         for i in ids]}
                 return self.send(200, payload, truncate=outcome == "truncated")
+
+            def sts(self, body):
+                """AssumeRole, as STS's query protocol has it."""
+                outcome = server._next()
+                err, region, service = server.verify("POST", self.path, self.headers, body)
+                form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                action = form.get("Action", [""])[0]
+                server._record(f"sts:{action}", service, region, err or outcome)
+                if not err and (service != "sts" or action != "AssumeRole" or
+                                not form.get("RoleArn") or not form.get("RoleSessionName")):
+                    err = "InvalidAction"
+                if err:
+                    return self.send(403 if err != "InvalidAction" else 400, (
+                        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+                        f'<Type>Sender</Type><Code>{err}</Code><Message>refused</Message></Error>'
+                        '<RequestId>0</RequestId></ErrorResponse>').encode(), "text/xml")
+                if outcome == "500":
+                    return self.send(500, b'<ErrorResponse><Error><Code>InternalFailure</Code>'
+                                     b'</Error></ErrorResponse>', "text/xml")
+                key_id = "ASIASTSISSUED" + "%07d" % len(server.keys)
+                secret = "sts/issued+secret/" + key_id
+                token_xml = server.sts_token or escape("FwoGZXIvYXdzEtemporary" + key_id)
+                token = xml_text(token_xml)
+                with server.lock:
+                    server.keys[key_id] = (secret, token)
+                exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+                xml = ('<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                       '<AssumeRoleResult><Credentials>'
+                       f'<AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{escape(secret)}</SecretAccessKey>'
+                       f'<SessionToken>{token_xml}</SessionToken>'
+                       f'<Expiration>{exp.strftime("%Y-%m-%dT%H:%M:%SZ")}</Expiration>'
+                       '</Credentials><AssumedRoleUser><AssumedRoleId>AROA:s</AssumedRoleId>'
+                       f'<Arn>{escape(form["RoleArn"][0])}</Arn></AssumedRoleUser></AssumeRoleResult>'
+                       '<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>')
+                return self.send(200, xml.encode(), "text/xml")
 
         return Handler
 

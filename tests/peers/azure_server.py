@@ -22,7 +22,10 @@ AcrServer   POST /oauth2/exchange: a form with exactly grant_type=access_token,
             the exchange's own host, as with a real ACR.
 
 Faults come from a script, one behaviour per request ("ok", "500", "notjson",
-"norefresh", "401"); when it runs out: "ok".
+"norefresh", "401"); when it runs out: "ok". For redaction tests, "echo200"
+makes either server misbehave: it refuses, quoting the request's credential
+field (client_secret or client_assertion; access_token) cut at 200
+characters, as some gateways do.
 
 The form fields are those of Microsoft's published protocol ("Microsoft identity
 platform and the OAuth 2.0 client credentials flow"); Microsoft's client library
@@ -86,9 +89,10 @@ class _Base(LocalServer):
 class AadServer(_Base):
     """Azure AD for one tenant: .url is the authority host to give dcgen."""
 
-    def __init__(self, tenant, secrets_by_client=None, federated=None, script=()):
+    def __init__(self, tenant, secrets_by_client=None, federated=None, script=(), prefix=""):
         super().__init__(script)
         self.tenant = tenant
+        self.prefix = prefix                                   # an ADFS-style path: "/adfs"
         self.client_secrets = dict(secrets_by_client or {})   # client id -> secret
         self.federated = dict(federated or {})                 # client id -> (iss, sub, public key)
         self.key = jwt_rs256.new_key()
@@ -135,14 +139,20 @@ class AadServer(_Base):
         return client, None
 
     def handle(self, h, method, path, body):
-        if method != "POST" or not path.endswith("/oauth2/v2.0/token") or path.count("/") != 4:
+        if method != "POST" or not path.startswith(self.prefix + "/") or \
+                not path.endswith("/oauth2/v2.0/token") or path.count("/") != 4 + self.prefix.count("/"):
             self._record(path, "not found")
             return h.send(404, b"Not Found", "text/html")
-        if path != f"/{self.tenant}/oauth2/v2.0/token":
+        if path != f"{self.prefix}/{self.tenant}/oauth2/v2.0/token":
             self._record(path, "unknown tenant")
             return h.send(400, aad_error("invalid_request", 90002, f"Tenant '{path.split('/')[1]}' not "
                                          "found."))
         outcome = self._next()
+        if outcome == "echo200":
+            self._record(path, outcome)
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            field = "client_assertion" if "client_assertion" in form else "client_secret"
+            return h.send(401, aad_error("invalid_client", 700027, (field + "=" + form.get(field, [""])[0])[:200]))
         client, refused = self.check(h.headers, body)
         self._record(path, refused[2] if refused else outcome)
         if refused:
@@ -206,6 +216,11 @@ class AcrServer(_Base):
             self._record(path, "not found")
             return h.send(404, {"errors": [{"code": "NOT_FOUND", "message": "not found"}]})
         outcome = self._next()
+        if outcome == "echo200":
+            self._record(path, outcome)
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            text = ("access_token=" + form.get("access_token", [""])[0])[:200]
+            return h.send(401, {"errors": [{"code": "UNAUTHORIZED", "message": text}]})
         refused = self.check(h.headers, body)
         self._record(path, refused or outcome)
         if refused or outcome == "401":

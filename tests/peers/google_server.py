@@ -23,6 +23,11 @@ gets 403, as from the real one.
 
 Faults come from a script, one behaviour per request ("ok", "500", "notjson",
 "noaccess" (JSON without access_token), "slow"); when it runs out: "ok".
+For redaction tests, a misbehaving endpoint that echoes the request in a 400
+invalid_grant's error_description: "echo" (the whole assertion), "echo200"
+(the form body cut at 200 characters, as some gateways quote it),
+"echosigning" (header.claims, the assertion without its signature),
+"echodecoded" (the decoded header and claims).
 """
 import json
 import secrets
@@ -170,11 +175,31 @@ class GoogleServer(LocalServer):
                     server._record(self.path, "not found")
                     return self.send(404, {"error": "not_found"})
                 outcome = server._next()
+                if outcome.startswith("echo"):
+                    return self.echo(outcome, body)
                 refused = server.check_grant(self.headers.get("Content-Type", ""), body)
                 server._record(self.path, refused[2] if refused else outcome)
                 if refused:
                     return self.send(refused[0], refused[1])
                 return self.token_reply(outcome)
+
+            def echo(self, outcome, body):
+                form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                assertion = form.get("assertion", [""])[0]
+                with server.lock:
+                    server.assertions.append(assertion)
+                server._record(self.path, outcome)
+                parts = assertion.split(".")
+                if outcome == "echo":
+                    text = "assertion=" + assertion
+                elif outcome == "echo200":
+                    text = body.decode("utf-8", "replace")[:200]
+                elif outcome == "echosigning":
+                    text = "bad JWT " + ".".join(parts[:2])
+                else:
+                    text = "bad JWT " + "".join(
+                        jwt_rs256.b64url_decode(p).decode("utf-8", "replace") for p in parts[:2])
+                return self.send(400, {"error": "invalid_grant", "error_description": text})
 
             def do_GET(self):
                 path = urllib.parse.urlsplit(self.path).path

@@ -1,6 +1,7 @@
 """What the local peers share: a threaded HTTP server on 127.0.0.1 running in
-a daemon thread, a script of behaviours taken one per request ("ok" when it
-runs out), a record of the requests, and a handler base that answers.
+a daemon thread, a script of behaviours taken one per request (.default, "ok" unless set, when
+it runs out), a record of the requests (and .times, when each came, by the
+monotonic clock), and a handler base that answers.
 
     class TokenServer(LocalServer):
         def _handler(self):
@@ -23,6 +24,7 @@ runs out), a record of the requests, and a handler base that answers.
 import json
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -38,7 +40,9 @@ class LocalServer:
 
     def __init__(self, script=(), port=0, tls=None):
         self.script = list(script)
+        self.default = "ok"             # the behaviour once the script is used up
         self.requests = []              # what _record was given, one tuple a request
+        self.times = []                 # time.monotonic() of each _record
         self.lock = threading.Lock()
         self.httpd = QuietServer(("127.0.0.1", port), self._handler())
         self.port = self.httpd.server_address[1]
@@ -67,13 +71,14 @@ class LocalServer:
             return len(self.requests)
 
     def _next(self):
-        """The next behaviour of the script, "ok" once it is used up."""
+        """The next behaviour of the script, .default once it is used up."""
         with self.lock:
-            return self.script.pop(0) if self.script else "ok"
+            return self.script.pop(0) if self.script else self.default
 
     def _record(self, *entry):
         with self.lock:
             self.requests.append(entry)
+            self.times.append(time.monotonic())
 
 
 class LocalHandler(BaseHTTPRequestHandler):
