@@ -27,8 +27,8 @@ case $deps in /*) ;; *) deps=$PWD/$deps ;; esac
 # certificates. python3-venv: the tests' venv. util-linux and iproute2:
 # unshare and ip for the tests' network namespaces.
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev
-libyaml-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3 python3-pip
-python3-venv openssl ca-certificates strace procps util-linux iproute2"
+libyaml-dev libarchive-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3
+python3-pip python3-venv openssl ca-certificates strace procps util-linux iproute2 busybox-static"
 # The image tests start a private engine (tests/integration/engine.py). Debian's
 # docker.io only where no engine is installed: it conflicts with Docker's own
 # packages, which serve as well.
