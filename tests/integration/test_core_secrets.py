@@ -241,7 +241,16 @@ class SecretElsewhere(AwsCase):
                     {"HEROKU_API_KEY": self.S, "DCGEN_PROVIDER": self.S},
                     {"IBMCLOUD_API_KEY": self.S, "DCGEN_TIMEOUT": self.S},
                     {"AZURE_USERNAME": "admin", "AZURE_PASSWORD": self.S, "AZURE_REGISTRY": "myregistry",
-                     "DCGEN_FORMAT": self.S}):
+                     "DCGEN_FORMAT": self.S},
+                    {"AZURE_USERNAME": "admin", "AZURE_PASSWORD": self.S, "AZURE_REGISTRY": self.S + "_x"},
+                    {"AZURE_REGISTRY": "myregistry", "AZURE_CLIENT_ID": self.S + "\n", "AZURE_CLIENT_SECRET": self.S,
+                     "AZURE_TENANT_ID": "tenant"},
+                    {"AZURE_REGISTRY": "myregistry", "AZURE_CLIENT_ID": "client", "AZURE_CLIENT_SECRET": self.S,
+                     "AZURE_TENANT_ID": self.S + "/x"},
+                    {"IBMCLOUD_API_KEY": self.S, "IBMCLOUD_REGISTRY": self.S + " x"},
+                    {"DOCKER_USERNAME": self.S + ":u", "DOCKER_PASSWORD": self.S},
+                    {"DOCKER_USERNAME": "u", "DOCKER_PASSWORD": self.S, "DOCKER_REGISTRY": f"https://{self.S} x/"},
+                    {"HEROKU_API_KEY": self.S, "DCGEN_CACHE_MIN_TTL": self.S, "DCGEN_CACHE_DIR": "/nonexistent"}):
             with self.subTest(env=sorted(env)):
                 # an offline provider may not read the variable at all: success is fine
                 self.check(peers.env(env), rcs=(0, 2))
