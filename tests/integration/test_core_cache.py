@@ -7,6 +7,7 @@ offline providers that never open the cache, and a 100-year ACR token.
 Upstreams are the local peers (SigV4 checked with botocore, JWTs with
 cryptography); every job runs the real binary."""
 import fcntl
+import json
 import os
 import shutil
 import stat
@@ -263,6 +264,39 @@ class ListAndPurge(CacheCase):
         self.assertEqual(r.rc, 0, r.err)
         left = [f for f in self.files() if f.endswith((".entry", ".lock", ".state")) or ".tmp" in f]
         self.assertEqual(left, [], "purge left a pile behind")
+
+    def test_long_expired_entries_and_old_locks_are_collected_on_store(self):
+        # B's entry expired two days ago (its clear metadata says so) and its
+        # lock was last used then; A's store sweeps them, as the cache promises
+        self.assertEqual(self.run_dcgen(self.env(KEY_B)).rc, 0)
+        [b_entry] = self.files(".entry")
+        b_lock = b_entry[:-len(".entry")] + ".lock"
+        path = os.path.join(self.cache, b_entry)
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+        for i, line in enumerate(lines):
+            if line.startswith(b"{") and b'"expires_at"' in line:
+                meta = json.loads(line)
+                meta["created"] = int(time.time()) - 3 * 86400
+                meta["expires_at"] = int(time.time()) - 2 * 86400
+                lines[i] = json.dumps(meta, separators=(",", ":")).encode()
+                break
+        else:
+            self.fail("no clear metadata with expires_at in the entry")
+        with open(path, "wb") as f:
+            f.write(b"\n".join(lines))
+        two_days_ago = time.time() - 2 * 86400
+        if os.path.exists(os.path.join(self.cache, b_lock)):
+            os.utime(os.path.join(self.cache, b_lock), (two_days_ago, two_days_ago))
+        r = self.run_dcgen(self.env(KEY_A))
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertNotIn(b_entry, self.files(), "a long-expired entry survived a store")
+        # the lock may go one store later (it is an orphan only once the entry is gone)
+        r = self.run_dcgen(self.env(KEY_A, DCGEN_CACHE_MIN_TTL="86400"))
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("from upstream", r.err)
+        self.assertNotIn(b_lock, self.files(), "an old lock without an entry survived two stores")
+        self.assertEqual(len(self.files(".entry")), 1)
 
     def test_list_reads_without_writing(self):
         self.assertEqual(self.run_dcgen(self.env()).rc, 0)
