@@ -356,6 +356,23 @@ class LocalStackKeys(peers.DcgenCase):
         self.assertIn(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com", self.read()["auths"])
         self.assertEqual([q[3] for q in srv.requests], ["ok"], "the peer refused the signature")
 
+    def test_only_what_protects_the_request_is_refused(self):
+        srv = AwsJsonServer({"localstack_key-1": ("test", None)}).start()
+        self.addCleanup(srv.close)
+        base = {"AWS_ACCESS_KEY_ID": "localstack_key-1", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": srv.url}
+        r = peers.run([self.path], peers.env(base))
+        self.assertEqual(r.rc, 0, r.err)
+        for name, value in (("AWS_ACCESS_KEY_ID", "AKIA X"), ("AWS_ACCESS_KEY_ID", "AKIA\r\nX-Evil: 1"),
+                            ("AWS_ACCESS_KEY_ID", "A" * 130000), ("AWS_SESSION_TOKEN", "t" * 130000)):
+            with self.subTest(name=name, value=value[:12]):
+                os.path.exists(self.path) and os.unlink(self.path)
+                before = srv.count
+                r = peers.run([self.path], peers.env(base, **{name: value}))
+                self.assert_failed_cleanly(r, 2, name)
+                self.assertEqual(srv.count, before, "a request was sent")
+                self.assertLess(len(r.err), 4096)
+
 
 if __name__ == "__main__":
     peers.main()
