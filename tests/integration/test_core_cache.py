@@ -167,6 +167,17 @@ class Outages(CacheCase):
         self.assertLessEqual(self.srv.count, 4, f"upstream saw {self.srv.count} requests from {JOBS} jobs")
         self.assertLess(wall, 2 * 3 + 3)
 
+    def test_10_cold_jobs_upstream_hangs_fail_together(self):
+        self.srv.default = "hang"
+        self.srv.hang_seconds = 40
+        timeout = 3
+        results, wall = self.jobs(self.env(DCGEN_TIMEOUT=str(timeout)))
+        for i, (rc, err) in enumerate(results):
+            self.assertEqual(rc, 1, f"job {i}: {err}")
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertLess(wall, 2 * timeout + 3, f"{JOBS} jobs took {wall:.1f} s: they queued on the lock")
+        self.assertLessEqual(self.srv.count, 4)
+
     def test_lock_held_elsewhere_serves_the_usable_entry_at_once(self):
         self.prime()
         [lock] = [f[:-len(".entry")] + ".lock" for f in self.files(".entry")]
