@@ -318,7 +318,8 @@ static int cmd_cache(int argc, char **argv)
 		return EXIT_UPSTREAM;
 	}
 	/* list and purge create nothing: a missing directory is an error */
-	if ((err = dc_cache_open(&cache, &ctx, dir, 0)) < 0)
+	if ((err = dc_secrets_register(&ctx, dc_families)) < 0 ||
+	    (err = dc_cache_open(&cache, &ctx, dir, 0)) < 0)
 		goto done;
 	if (!strcmp(verb, "list")) {
 		if ((err = dc_cache_list(cache, print_entry, &header, &n)) == 0 && !n)

@@ -24,24 +24,24 @@ struct dc_resolver {
 /* Every secret variable of every family, before anything is parsed: a
  * secret pasted into the wrong variable must never be quoted by that
  * variable's error. Also each without a trailing newline (a common paste). */
-static int register_secrets(dc_resolver *r)
+int dc_secrets_register(dc_ctx *ctx, const dc_family *const *table)
 {
 	const dc_family *const *f;
 	const char *const *v;
 
-	for (f = r->table; *f; f++) {
+	for (f = table; *f; f++) {
 		for (v = (*f)->secret_vars; v && *v; v++) {
-			const char *val = dc_env_get(r->ctx->env, *v);
+			const char *val = dc_env_get(ctx->env, *v);
 			size_t n;
 
 			if (!val)
 				continue;
 			n = strlen(val);
-			if (dc_redactor_add(r->ctx->redactor, val, n) < 0)
+			if (dc_redactor_add(ctx->redactor, val, n) < 0)
 				return DC_ERR;
 			while (n && (val[n - 1] == '\n' || val[n - 1] == '\r' || val[n - 1] == ' '))
 				n--;
-			if (dc_redactor_add(r->ctx->redactor, val, n) < 0)
+			if (dc_redactor_add(ctx->redactor, val, n) < 0)
 				return DC_ERR;
 		}
 	}
@@ -60,7 +60,7 @@ int dc_resolver_new(dc_resolver **out, dc_ctx *ctx, const dc_family *const *tabl
 	r->ctx = ctx;
 	r->table = table;
 	if (!(r->cfgs = calloc(n + 1, sizeof(*r->cfgs))) || !(r->parsed = calloc(n + 1, sizeof(*r->parsed))) ||
-	    (cache_dir && !(r->cache_dir = strdup(cache_dir))) || register_secrets(r) < 0) {
+	    (cache_dir && !(r->cache_dir = strdup(cache_dir))) || dc_secrets_register(ctx, table) < 0) {
 		dc_resolver_free(r);
 		return dc_error_nomem();
 	}

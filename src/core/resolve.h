@@ -44,6 +44,12 @@ typedef struct {
 
 typedef struct dc_resolver dc_resolver;
 
+/* Register with ctx->redactor the value of every secret variable of every
+ * family in `table` (and each without trailing white space). dc_resolver_new
+ * does it; a command that makes no resolver calls it before it checks
+ * anything (`cache list` quoting a cache path that holds a pasted secret). */
+int dc_secrets_register(dc_ctx *ctx, const dc_family *const *table) DC_MUST_USE;
+
 /* `table` is NULL-terminated and borrowed; `cache_dir` may be NULL. */
 int dc_resolver_new(dc_resolver **out, dc_ctx *ctx, const dc_family *const *table, const char *cache_dir) DC_MUST_USE;
 int dc_resolve(dc_cred_list *out, dc_resolve_info *info, dc_resolver *r, const dc_query *q) DC_MUST_USE;

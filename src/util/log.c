@@ -71,6 +71,11 @@ done:
 	return err;
 }
 
+/* A run that starts like a secret is redacted when it is the whole secret,
+ * or at least PREFIX_MIN bytes of its start: upstream replies that echo a
+ * request often cut it, and a cut token is still most of a token. */
+#define PREFIX_MIN 16
+
 void dc_redactor_apply(dc_redactor *r, dc_buf *b)
 {
 	size_t i;
@@ -79,16 +84,25 @@ void dc_redactor_apply(dc_redactor *r, dc_buf *b)
 		return;
 	pthread_mutex_lock(&r->mu);
 	for (i = 0; i < r->n; i++) {
-		size_t slen = strlen(r->secrets[i]);
+		const char *sec = r->secrets[i];
+		size_t slen = strlen(sec), probe = slen < PREFIX_MIN ? slen : PREFIX_MIN, from = 0;
 		char *hit;
 
-		/* "***" is never longer than a secret (>= 4), so edit in place */
-		while ((hit = strstr(b->ptr, r->secrets[i])) != NULL) {
-			size_t tail = b->len - (size_t)(hit - b->ptr) - slen;
+		/* "***" is never longer than what it replaces (>= 4), so edit in place */
+		while (from < b->len && (hit = memmem(b->ptr + from, b->len - from, sec, probe)) != NULL) {
+			size_t run = probe, tail;
 
+			while (run < slen && hit[run] == sec[run])
+				run++;
+			if (run < slen && run < PREFIX_MIN) {
+				from = (size_t)(hit - b->ptr) + 1;
+				continue;
+			}
+			tail = b->len - (size_t)(hit - b->ptr) - run;
 			memcpy(hit, "***", 3);
-			memmove(hit + 3, hit + slen, tail + 1);
-			b->len -= slen - 3;
+			memmove(hit + 3, hit + run, tail + 1);
+			b->len -= run - 3;
+			from = (size_t)(hit - b->ptr) + 3;
 		}
 	}
 	pthread_mutex_unlock(&r->mu);

@@ -32,7 +32,9 @@ void dc_redactor_free(dc_redactor *r);
 /* Register a secret (copied; shorter than 4 bytes is ignored: it would
  * redact ordinary words). NULL `r` or `s` is a no-op. DC_ERR on out of memory. */
 int dc_redactor_add(dc_redactor *r, const char *s, size_t len) DC_MUST_USE;
-/* Replace every registered secret in `b` by "***", longest first. */
+/* Replace every registered secret in `b` by "***", longest first; also any
+ * run of 16 bytes or more that is the start of a secret (an upstream reply
+ * that echoed a token cut it). */
 void dc_redactor_apply(dc_redactor *r, dc_buf *b);
 /* 1 when `s` holds a registered secret. */
 int dc_redactor_contains(dc_redactor *r, const char *s);

@@ -277,6 +277,26 @@ static void test_clip_redacts_first(void)
 	reset_redactor();
 }
 
+/* An upstream reply that echoed a token and cut it: the start of the token
+ * (16 bytes or more) is redacted too (BLACKBOX D8); shorter coincidences are not. */
+static void test_prefix_redacted(void)
+{
+	static const char tok[] = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl";
+	dc_buf b = DC_BUF_INIT;
+
+	reset_redactor();
+	CHECK_EQ_INT(radd(tok), 0);
+	CHECK_EQ_INT(dc_buf_puts(&b, "access_token=eyJhbGciOiJSUzI1NiIsInR5cCI6IkpX); check"), 0);
+	dc_redactor_apply(R, &b);
+	CHECK_EQ_STR(b.ptr, "access_token=***); check");
+	dc_buf_reset(&b);
+	CHECK_EQ_INT(dc_buf_puts(&b, "eyJhbGciOi is not enough, eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl is"), 0);
+	dc_redactor_apply(R, &b);
+	CHECK_EQ_STR(b.ptr, "eyJhbGciOi is not enough, *** is");
+	dc_buf_release(&b);
+	reset_redactor();
+}
+
 int main(void)
 {
 	reset_redactor();
@@ -288,6 +308,7 @@ int main(void)
 	T_RUN(test_long_line);
 	T_RUN(test_clip);
 	T_RUN(test_clip_redacts_first);
+	T_RUN(test_prefix_redacted);
 	forget();
 	dc_redactor_free(R);
 	return t_done();
