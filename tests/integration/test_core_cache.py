@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
 import jwt_rs256  # noqa: E402
 from aws_json_server import AwsJsonServer  # noqa: E402
 from azure_server import AadServer, AcrServer  # noqa: E402
+from google_server import GoogleServer  # noqa: E402
 
 KEY_A = ("AKIACORECACHEKEY000A", "core/cache+A0123456789abcdefghijklmnopqr")
 KEY_B = ("AKIACORECACHEKEY000B", "core/cache+B0123456789abcdefghijklmnopqr")
@@ -336,6 +337,27 @@ class Offline(peers.DcgenCase):
                 self.assertTrue(os.path.exists(self.path))
                 os.unlink(self.path)
                 self.assertEqual(os.listdir(unsafe), [], "the cache was opened")
+
+
+class Metadata(peers.DcgenCase):
+    """Pods with different identities share one metadata server: a token
+    from it is never served to another identity out of the cache."""
+
+    def test_metadata_token_is_not_served_to_another_identity(self):
+        srv = GoogleServer().start()
+        self.addCleanup(srv.close)
+        cache = os.path.join(self.dir, "cache")
+        env = peers.env({"GCE_METADATA_HOST": srv.metadata_host, "DCGEN_CACHE_DIR": cache, "DCGEN_PROVIDER": "gcr"})
+        first = srv.token
+        r = peers.run([self.path], env, [first])
+        self.assertEqual(r.rc, 0, r.err)
+        srv.metadata_email = "other@dcgen-test.iam.gserviceaccount.com"
+        srv.token = "ya29.dcgen-other-identity-0123456789"
+        os.unlink(self.path)
+        r = peers.run([self.path], env, [first, srv.token])
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertEqual(peers.decode_auth(self.read()["auths"]["gcr.io"])[1], srv.token,
+                         "another identity's token was served from the cache")
 
 
 TENANT = "5f3a1c2e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
