@@ -154,7 +154,7 @@ class Outages(CacheCase):
         results, wall = self.jobs(self.env())
         self.assert_all_written(results)
         self.assertEqual(self.srv.count, JOBS)
-        self.assertLess(wall, 3.0, f"{JOBS} uncacheable jobs of 0.5 s each took {wall:.2f} s: serialised")
+        self.assertLess(wall, 4.0, f"{JOBS} uncacheable jobs of 0.5 s each took {wall:.2f} s: serialised")
         self.assertEqual(self.files(".entry"), [])
 
 
