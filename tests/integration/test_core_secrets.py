@@ -152,7 +152,8 @@ class UrlPasswords(peers.DcgenCase):
     def setUp(self):
         super().setUp()
         port = closed_port()
-        self.noproxy = {"HTTPS_PROXY": f"http://127.0.0.1:{port}", "HTTP_PROXY": f"http://127.0.0.1:{port}",
+        # libcurl reads HTTPS_PROXY and lower-case http_proxy (never HTTP_PROXY)
+        self.noproxy = {"HTTPS_PROXY": f"http://127.0.0.1:{port}", "http_proxy": f"http://127.0.0.1:{port}",
                         "DCGEN_CONNECT_TIMEOUT": "1", "DCGEN_TIMEOUT": "3"}
 
     def check(self, base, var, value, rcs=(0, 2)):
