@@ -8,10 +8,16 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import unittest
 
 import peers
+
+sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
+from aws_json_server import AwsJsonServer  # noqa: E402
+
+KEY_ID, SECRET = "AKIADCGENCOREPATHS01", "core/paths+abcdefghijklmnopqrstuvwxyz01"
 
 USER, PASSWORD = "ci-bot", "dckr_pat_PathTestSecret0123456789"
 REGISTRY = "registry.example.com:5000"
@@ -168,6 +174,20 @@ class Paths(peers.DcgenCase):
         self.assertIn(rc, (0, 1, 2), err)
         self.assertEqual(len(err.strip().splitlines()), 1, err)
         self.assertEqual(sorted(os.listdir(self.out)), ["sock"])
+
+    def test_dash_prints_nothing_on_failure(self):
+        srv = AwsJsonServer({KEY_ID: (SECRET, None)}).start()
+        self.addCleanup(srv.close)
+        srv.default = "500"
+        env = peers.env({"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "eu-west-1",
+                         "AWS_ENDPOINT_URL": srv.url, "DCGEN_TIMEOUT": "2"})
+        p = subprocess.run([peers.DCGEN, "-"], env=env, cwd=self.out, capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stdout, b"", "a failed run wrote to stdout")
+        rc, out, err = run_in(self.out, ["-"], docker_env(DOCKER_REGISTRY="bad host"))
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(out, b"")
+        self.assertEqual(os.listdir(self.out), [])
 
     def test_symlink_to_regular_file_is_replaced_not_followed(self):
         target = os.path.join(self.dir, "target.json")
