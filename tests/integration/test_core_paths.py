@@ -120,6 +120,15 @@ class Paths(peers.DcgenCase):
         self.assertEqual(os.readlink(link), "/proc/self/fd/1")
 
     @unittest.skipUnless(os.geteuid() == 0, "mknod needs root")
+    def test_dot_slash_dash_is_a_file(self):
+        # the way to write a file that is named '-'
+        rc, out, err = run_in(self.out, ["./-"], docker_env())
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, b"")
+        with open(os.path.join(self.out, "-"), "rb") as f:
+            self.assert_config(f.read())
+
+    @unittest.skipUnless(os.geteuid() == 0, "mknod needs root")
     def test_dev_null_copy_stays_a_device(self):
         null = os.path.join(self.out, "null")
         os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
