@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "cli/steps.h"
 #include "core/cache.h"
 #include "front/generate.h"
 #include "providers/provider.h"
@@ -218,7 +219,9 @@ int main(int argc, char **argv)
 	/* no core dumps and no same-user ptrace of a process holding secrets */
 	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 	dc_secret_install_allocators();
-	if (argc >= 2 && !strcmp(argv[1], "generate"))
+	if ((rc = dc_cli_codeship(argc, argv)) >= 0)
+		;
+	else if (argc >= 2 && !strcmp(argv[1], "generate"))
 		rc = cmd_generate(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "cache"))
 		rc = cmd_cache(argc - 1, argv + 1);

@@ -929,7 +929,13 @@ int dc_model_load(dc_model *m, const char *dir, const char *services_path, const
 		if ((err = load_steps(m)) < 0)
 			return err;
 	}
-	return m->nerrors ? DC_EUSAGE : 0;
+	if (m->nerrors) {
+		size_t i;
+		for (i = 0; i < m->ndiags && !m->diags[i].error; i++)
+			;
+		return dc_error_set(DC_EUSAGE, "%s", m->diags[i].text);
+	}
+	return 0;
 }
 
 static void service_release(dc_service *s)
