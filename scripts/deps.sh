@@ -9,8 +9,8 @@ set -eu
 # scripts/static-curl.sh fetches curl's source itself. openssl and
 # ca-certificates: the CA bundle the images bake in, and test certificates.
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev
-libyaml-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3 python3-pip
-openssl ca-certificates strace procps"
+libyaml-dev libarchive-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3 python3-pip
+openssl ca-certificates strace procps busybox-static"
 # The image tests start a private engine (tests/integration/engine.py). Debian's
 # docker.io only where no engine is installed: it conflicts with Docker's own
 # packages, which serve as well.

@@ -23,7 +23,7 @@
  * Threads: a handle (and its connection) belongs to one thread at a time;
  * open one handle per thread. dc_hclient_interrupt() may be called from a
  * signal handler: every request sent with req.interruptible set, in any
- * thread, then ends within about 100 ms with DC_ERR ("interrupted"), and so do
+ * thread, then ends within about a second with DC_ERR ("interrupted"), and so do
  * later ones until dc_hclient_interrupt_clear(). Other requests (cleanup:
  * kill, remove) are not affected.
  *
@@ -57,13 +57,14 @@ typedef struct {
 
 /* A streamed request body: copy up to `n` bytes into `buf` and return how
  * many; 0 at the end; DC_HCLIENT_ABORT to abort the request (set the
- * message with dc_error_set first: dc_hclient_send keeps it). */
+ * message with dc_error_set first: dc_hclient_send returns DC_ERR and keeps
+ * it). */
 typedef size_t (*dc_hclient_read_fn)(char *buf, size_t n, void *ctx);
 #define DC_HCLIENT_ABORT ((size_t)-1)
 
 /* A streamed reply body, in pieces as they arrive (any split). Return 0 to
- * go on, a negative code to abort (dc_hclient_send returns that code and
- * keeps the message the callback set). */
+ * go on, a negative code to abort after setting the message with
+ * dc_error_set (dc_hclient_send returns that code and keeps the message). */
 typedef int (*dc_hclient_write_fn)(const char *data, size_t n, void *ctx);
 
 typedef struct {
