@@ -1,0 +1,499 @@
+"""dcgen steps / run / load / validate / cleanup against a real Docker engine.
+
+The whole test runs inside a network namespace of its own (`unshare -n`, then
+`ip link set lo up`): its private dockerd may then use bridges (each step gets
+its own network, containers reach each other by service name), and nothing can
+leave the namespace. The registry (docker-registry with htpasswd) and moto
+listen inside it too. Images are made offline: busybox-static FROM scratch,
+tagged as the test files name them, and dcgen's own generator image from
+scripts/image.sh.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import peers  # noqa: E402
+
+SKIP = 77
+DCGEN = os.path.abspath(peers.DCGEN)
+NETNS_MARK = "DCGEN_STEPS_IN_NETNS"
+
+
+def reexec_in_netns():
+    """Run this file again in a new network namespace; exit with its code."""
+    if os.geteuid() != 0:
+        print("SKIPPED: the runner tests need root (a network namespace and dockerd)", file=sys.stderr)
+        sys.exit(SKIP)
+    for tool in ("unshare", "ip", "dockerd", "docker", "busybox", "docker-registry", "htpasswd"):
+        if not shutil.which(tool):
+            print(f"SKIPPED: '{tool}' is missing; run scripts/deps.sh", file=sys.stderr)
+            sys.exit(SKIP)
+    env = dict(os.environ, **{NETNS_MARK: "1"})
+    p = subprocess.run(["unshare", "-n", sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env=env)
+    sys.exit(p.returncode)
+
+
+class Dockerd:
+    """A private dockerd with the default bridge (allowed: we are in our own
+    network namespace), its own data root, socket and pid file."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="dcgen-steps-engine-")
+        self.sock = os.path.join(self.dir, "docker.sock")
+        self.host = f"unix://{self.sock}"
+        config = os.path.join(self.dir, "daemon.json")
+        with open(config, "w") as f:
+            json.dump({}, f)
+        self.cli = os.path.join(self.dir, "cli")
+        os.mkdir(self.cli, 0o700)
+        self.log = open(os.path.join(self.dir, "dockerd.log"), "w")
+        self.proc = subprocess.Popen(
+            ["dockerd", "--config-file", config, "--data-root", os.path.join(self.dir, "data"),
+             "--exec-root", os.path.join(self.dir, "exec"), "-H", self.host,
+             "--pidfile", os.path.join(self.dir, "docker.pid"), "--userland-proxy=false"],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("dockerd exited:\n" + self.log_tail())
+            if subprocess.run(["docker", "-H", self.host, "version"], capture_output=True).returncode == 0:
+                return
+            time.sleep(0.3)
+        raise RuntimeError("dockerd did not answer in 60 s:\n" + self.log_tail())
+
+    def log_tail(self, n=30):
+        with open(os.path.join(self.dir, "dockerd.log")) as f:
+            return "".join(f.readlines()[-n:])
+
+    def docker(self, *args, check=True, timeout=180, input=None):
+        p = subprocess.run(["docker", "--config", self.cli, "-H", self.host] + list(args),
+                           capture_output=True, text=True, timeout=timeout, input=input)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"docker {' '.join(args)}: {p.stderr}")
+        return p.stdout
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        subprocess.run(["sh", "-c", f"grep ' {self.dir}' /proc/mounts | cut -d' ' -f2 | sort -r | "
+                        "xargs -r -n1 umount -l"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+ENGINE = None
+REGISTRY = None
+REG_USER, REG_PASS = "ci", "s3cret-registry-pass"
+
+
+def make_busybox(tag):
+    d = tempfile.mkdtemp(prefix="dcgen-bb-")
+    shutil.copy("/bin/busybox", os.path.join(d, "busybox"))
+    with open(os.path.join(d, "Dockerfile"), "w") as f:
+        f.write('FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n')
+    ENGINE.docker("build", "-q", "-t", tag, d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def setUpModule():
+    global ENGINE, REGISTRY
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    ENGINE = Dockerd()
+    make_busybox("busybox:latest")
+    REGISTRY = peers.Registry({REG_USER: REG_PASS})
+
+
+def tearDownModule():
+    if REGISTRY:
+        REGISTRY.close()
+    if ENGINE:
+        ENGINE.close()
+
+
+class Project:
+    """A directory with a services file, a steps file and whatever else."""
+
+    def __init__(self, services, steps=None, **files):
+        self.dir = tempfile.mkdtemp(prefix="dcgen-proj-")
+        self.write("codeship-services.yml", services)
+        if steps is not None:
+            self.write("codeship-steps.yml", steps)
+        for name, text in files.items():
+            self.write(name.replace("__", "/"), text)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text))
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def dcgen(args, project=None, env_extra=None, timeout=180):
+    env = peers.env({"DOCKER_HOST": ENGINE.host, "HOME": ENGINE.dir})
+    env.update(env_extra or {})
+    cmd = [DCGEN] + list(args)
+    if project:
+        cmd += ["--dir", project.dir] if args and args[0] != "run" and args[0] != "load" else []
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                       cwd=project.dir if project else None)
+    return p
+
+
+def left_over(label="dcgen.run"):
+    c = ENGINE.docker("ps", "-aq", "--filter", f"label={label}").split()
+    n = ENGINE.docker("network", "ls", "-q", "--filter", f"label={label}").split()
+    return c, n
+
+
+class StepsCase(unittest.TestCase):
+    def project(self, services, steps=None, **files):
+        p = Project(services, steps, **files)
+        self.addCleanup(p.close)
+        return p
+
+    def assertClean(self):
+        c, n = left_over()
+        self.assertEqual((c, n), ([], []), "containers or networks were left behind")
+
+
+SERVICES_OK = """\
+version: '2'
+services:
+  app:
+    image: busybox
+    environment:
+      GREETING: hello
+    volumes:
+      - ./shared:/shared
+    working_dir: /shared
+  db:
+    image: busybox
+    command: httpd -f -p 80 -h /www
+    volumes:
+      - ./www:/www
+  web:
+    image: busybox
+    depends_on: [db]
+    links: ["db:database"]
+    volumes:
+      - ./shared:/shared
+"""
+
+
+class RunSteps(StepsCase):
+    def test_nested_groups_run_in_order_and_in_parallel(self):
+        # The two parallel children wait for each other's marker: they only
+        # finish if they really run at the same time.
+        steps = """\
+        - name: first
+          service: app
+          command: sh -c 'echo "first $GREETING CI=$CI $CI_NAME branch=$CI_BRANCH commit=$CI_COMMIT_ID" > first.txt; cat first.txt'
+        - type: parallel
+          steps:
+          - name: left
+            service: app
+            command: sh -c 'touch left; i=0; while [ ! -e right ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; [ -e right ] && echo left-saw-right'
+          - type: serial
+            steps:
+            - name: right
+              service: app
+              command: sh -c 'touch right; i=0; while [ ! -e left ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; [ -e left ] && echo right-saw-left'
+            - name: after-right
+              service: app
+              command: echo "quoted  words" and\\ more
+        - name: last
+          service: app
+          command: ls /shared
+        """
+        p = self.project(SERVICES_OK, steps, shared__keep="")
+        r = dcgen(["steps", "--ci-branch", "feature/x", "--ci-commit-id", "abc123"], p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("first | first hello CI=true codeship branch=feature/x commit=abc123", r.stdout)
+        self.assertIn("left | left-saw-right", r.stdout)
+        self.assertIn("right | right-saw-left", r.stdout)
+        self.assertIn("after-right | quoted  words and more", r.stdout)
+        self.assertIn("last | first.txt", r.stdout)
+        self.assertLess(r.stdout.index("first |"), r.stdout.index("left |"))
+        self.assertLess(r.stdout.index("right |"), r.stdout.index("after-right |"))
+        self.assertLess(r.stdout.index("after-right |"), r.stdout.index("last |"))
+        self.assertClean()
+
+    def test_dependencies_get_fresh_containers_and_aliases(self):
+        steps = """\
+        - name: fetch
+          service: web
+          command: sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://database/index.html && exit 0; sleep 0.5; done; exit 1'
+        """
+        p = self.project(SERVICES_OK, steps, www__index_html="", shared__keep="")
+        p.write("www/index.html", "served-by-db\n")
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("fetch | served-by-db", r.stdout)
+        self.assertClean()
+
+    def test_a_failing_step_stops_what_follows(self):
+        steps = """\
+        - name: ok
+          service: app
+          command: echo ran-ok
+        - name: broken
+          service: app
+          command: sh -c 'echo about-to-fail; exit 3'
+          on_fail:
+          - name: report
+            command: echo on-fail-ran
+        - name: never
+          service: app
+          command: echo should-not-run
+        """
+        p = self.project(SERVICES_OK, steps, shared__keep="")
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 1, r.stderr + r.stdout)
+        self.assertIn("ok | ran-ok", r.stdout)
+        self.assertIn("broken | about-to-fail", r.stdout)
+        self.assertIn("report | on-fail-ran", r.stdout)
+        self.assertNotIn("should-not-run", r.stdout)
+        self.assertIn("step 'broken' failed: exit code 3", r.stderr)
+        self.assertClean()
+
+    def test_parallel_failure_lets_siblings_finish_then_stops(self):
+        steps = """\
+        - type: parallel
+          service: app
+          steps:
+          - name: fails
+            command: sh -c 'exit 1'
+          - name: slow
+            command: sh -c 'sleep 1; echo slow-finished'
+        - name: never
+          service: app
+          command: echo should-not-run
+        """
+        p = self.project(SERVICES_OK, steps, shared__keep="")
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 1, r.stderr + r.stdout)
+        self.assertIn("slow | slow-finished", r.stdout)
+        self.assertNotIn("should-not-run", r.stdout)
+        self.assertClean()
+
+    def test_tag_and_exclude(self):
+        steps = """\
+        - name: on-master
+          service: app
+          tag: master
+          command: echo ran-on-master
+        - name: on-release
+          service: app
+          tag: ^release/
+          command: echo ran-on-release
+        - name: not-on-master
+          service: app
+          exclude: ^master$
+          command: echo ran-not-master
+        - name: literal
+          service: app
+          tag: (\\d+(\\.\\d+)+)
+          command: echo ran-literal
+        - type: serial
+          tag: ^(master|release)
+          steps:
+          - name: group-child
+            service: app
+            command: echo ran-group
+        """
+        p = self.project(SERVICES_OK, steps, shared__keep="")
+        r = dcgen(["steps", "--tag", "master"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("ran-on-master", r.stdout)
+        self.assertIn("ran-group", r.stdout)
+        for absent in ("ran-on-release", "ran-not-master", "ran-literal"):
+            self.assertNotIn(absent, r.stdout)
+        r = dcgen(["steps", "--tag", "release/1.2"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for present in ("ran-on-release", "ran-not-master", "ran-group"):
+            self.assertIn(present, r.stdout)
+        self.assertNotIn("ran-on-master", r.stdout)
+        r = dcgen(["steps"], p)  # no --tag: only the untagged step
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([l for l in r.stdout.splitlines() if "| ran-" in l], ["not-on-master | ran-not-master"])
+        self.assertClean()
+
+    def test_services_fan_out_and_group_service(self):
+        services = SERVICES_OK + """\
+  other:
+    image: busybox
+    environment:
+      WHO: other
+"""
+        steps = """\
+        - type: parallel
+          services: [app, other]
+          steps:
+          - command: sh -c 'echo "fan-$HOSTNAME_UNUSED${WHO:-app}"'
+        """
+        p = self.project(services, steps, shared__keep="")
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("fan-app", r.stdout)
+        self.assertIn("fan-other", r.stdout)
+        self.assertClean()
+
+    def test_push_steps_are_skipped_without_push(self):
+        services = SERVICES_OK + """\
+  image_src:
+    build:
+      image: localhost:5000/never
+      context: .
+"""
+        steps = """\
+        - type: push
+          service: image_src
+          image_name: localhost:5000/never
+        """
+        p = self.project(services, steps, shared__keep="")
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("skipped (pass --push to push)", r.stderr)
+
+    def test_run_and_env_flags(self):
+        p = self.project(SERVICES_OK, "[]\n", shared__keep="")
+        r = dcgen(["run", "--dir", p.dir, "-e", "EXTRA=from-flag", "app", "sh", "-c", "echo $GREETING $EXTRA"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("app | hello from-flag", r.stdout)
+        r = dcgen(["run", "--dir", p.dir, "app", "false"])
+        self.assertEqual(r.returncode, 1)
+        self.assertClean()
+
+
+class Validate(StepsCase):
+    def test_broken_files_name_file_line_and_key(self):
+        services = """\
+        app:
+          image: busybox
+          enviroment:
+            A: b
+          labels: {x: y}
+          ports: ["80:80"]
+        """
+        steps = """\
+        - name: test
+          servce: app
+          command: true
+        - type: paralel
+          steps: []
+        """
+        p = self.project(services, steps)
+        r = dcgen(["validate"], p)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("codeship-services.yml:3: service 'app': unknown key 'enviroment'; did you mean 'environment'?",
+                      r.stderr)
+        self.assertIn("codeship-services.yml:5: service 'app': 'labels' is not supported", r.stderr)
+        self.assertIn("warning: codeship-services.yml:6: service 'app': 'ports' is ignored", r.stderr)
+        self.assertIn("codeship-steps.yml:2: step 'test': unknown key 'servce'; did you mean 'service'?", r.stderr)
+        self.assertIn("codeship-steps.yml:4: step 2: unknown type 'paralel'; did you mean 'parallel'?", r.stderr)
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 2, r.stderr)
+
+    def test_valid_files(self):
+        p = self.project(SERVICES_OK, "- service: app\n  command: true\n")
+        r = dcgen(["validate"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("valid", r.stdout)
+
+    def test_missing_files(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d, True)
+        r = subprocess.run([DCGEN, "validate", "--dir", d], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no codeship-services.yml", r.stderr)
+
+
+class Cleanup(StepsCase):
+    def test_no_remove_then_cleanup(self):
+        p = self.project(SERVICES_OK, "- name: keep\n  service: web\n  command: echo kept\n", shared__keep="",
+                         www__index_html="x")
+        r = dcgen(["steps", "--no-remove"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c, n = left_over()
+        self.assertGreaterEqual(len(c), 2)  # web and its db
+        self.assertEqual(len(n), 1)
+        r = dcgen(["cleanup", "--dry-run"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(left_over()[0]), len(c))
+        r = dcgen(["cleanup"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"removed {len(c)} container", r.stderr)
+        self.assertClean()
+
+
+class Signals(StepsCase):
+    def _interrupt(self, p, sig, wait_for, args=("steps",), env_extra=None):
+        env = peers.env({"DOCKER_HOST": ENGINE.host, "HOME": ENGINE.dir})
+        env.update(env_extra or {})
+        proc = subprocess.Popen([DCGEN] + list(args) + ["--dir", p.dir], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        seen = ""
+        deadline = time.time() + 60
+        while time.time() < deadline and wait_for not in seen:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+        self.assertIn(wait_for, seen)
+        proc.send_signal(sig)
+        rest, _ = proc.communicate(timeout=60)
+        return proc.returncode, seen + rest
+
+    def test_sigint_stops_the_run_and_removes_everything(self):
+        steps = """\
+        - name: sleeper
+          service: web
+          command: sh -c 'echo sleeping; sleep 60'
+        - name: never
+          service: app
+          command: echo should-not-run
+        """
+        p = self.project(SERVICES_OK, steps, shared__keep="", www__index_html="x")
+        rc, out = self._interrupt(p, signal.SIGINT, "sleeper | sleeping")
+        self.assertEqual(rc, 130, out)
+        self.assertNotIn("should-not-run", out)
+        self.assertClean()
+
+    def test_sigterm_exits_143(self):
+        p = self.project(SERVICES_OK, "- name: sleeper\n  service: app\n  command: sh -c 'echo sleeping; sleep 60'\n",
+                         shared__keep="")
+        rc, out = self._interrupt(p, signal.SIGTERM, "sleeper | sleeping")
+        self.assertEqual(rc, 143, out)
+        self.assertClean()
+
+
+def main():
+    if os.environ.get(NETNS_MARK) != "1":
+        reexec_in_netns()
+    if not os.access(DCGEN, os.X_OK):
+        print(f"no dcgen binary at {DCGEN}; build first", file=sys.stderr)
+        sys.exit(1)
+    unittest.main(verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
