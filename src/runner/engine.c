@@ -1,13 +1,20 @@
 /* engine.c -- see engine.h. */
 #include "runner/engine.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runner/dockerignore.h"
 #include "util/codec.h"
 #include "util/hclient.h"
 #include "util/json.h"
@@ -635,6 +642,64 @@ int dc_engine_image_inspect(char **id, int *entrypoint_set, dc_engine *e, const 
 		*entrypoint_set = json_is_array(ep) && json_array_size(ep) > 0 &&
 				  !(json_array_size(ep) == 1 && !strcmp(json_string_value(json_array_get(ep, 0)) ?
 									 json_string_value(json_array_get(ep, 0)) : "", ""));
+done:
+	json_decref(doc);
+	dc_buf_release(&path);
+	dc_hclient_resp_release(&r);
+	return err;
+}
+
+static char **argv_of(const json_t *a)
+{
+	char **out = calloc(json_array_size(a) + 1, sizeof(*out));
+	size_t i, n = 0;
+	json_t *v;
+
+	if (!out)
+		return NULL;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			continue;
+		if (!(out[n++] = strdup(json_string_value(v)))) {
+			dc_engine_list_free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+int dc_engine_image_argv(char ***entrypoint, char ***cmd, dc_engine *e, const char *ref)
+{
+	dc_hclient_resp r = DC_HCLIENT_RESP_INIT;
+	dc_buf path = DC_BUF_INIT;
+	json_t *doc = NULL, *config;
+	int err;
+
+	*entrypoint = *cmd = NULL;
+	if ((err = check_ref(ref, "image")) < 0)
+		return err;
+	dc_buf_printf(&path, "/images/%s/json", ref);
+	{
+		call_opts o = { .method = "GET", .path = path.ptr, .max_reply = 4 << 20 };
+
+		if ((err = call(e, &o, &r)) < 0)
+			goto done;
+	}
+	if (r.status != 200) {
+		err = fail(&r, "inspect image '%s'", ref);
+		goto done;
+	}
+	if ((err = dc_json_parse_object(&doc, r.body.ptr, r.body.len, "the Docker engine")) < 0)
+		goto done;
+	config = json_object_get(doc, "Config");
+	*entrypoint = argv_of(json_object_get(config, "Entrypoint"));
+	*cmd = argv_of(json_object_get(config, "Cmd"));
+	if (!*entrypoint || !*cmd) {
+		dc_engine_list_free(*entrypoint);
+		dc_engine_list_free(*cmd);
+		*entrypoint = *cmd = NULL;
+		err = dc_error_set(DC_ERR, "out of memory");
+	}
 done:
 	json_decref(doc);
 	dc_buf_release(&path);
@@ -1370,4 +1435,411 @@ void dc_engine_demux_release(dc_engine_demux *d)
 
 	for (i = 0; i < 3; i++)
 		dc_buf_release(&d->line[i]);
+}
+
+/* ---- build contexts and archives (libarchive) ---- */
+
+typedef struct {
+	struct archive *a;
+	const dc_dockerignore *di;
+	const char *root;
+	dc_buf abs;   /* root/rel of the entry at hand */
+	dc_buf rel;
+	char *io;     /* copy buffer */
+	size_t files;
+} tarwalk;
+
+static int tar_error(tarwalk *t, const char *what)
+{
+	return dc_error_set(DC_ERR, "cannot write the build context (%s '%s'): %s", what, t->rel.ptr,
+			    archive_error_string(t->a) ? archive_error_string(t->a) : "unknown error");
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int tar_entry(tarwalk *t, const struct stat *st, const char *link)
+{
+	struct archive_entry *en = archive_entry_new();
+	int err = 0;
+
+	if (!en)
+		return dc_error_set(DC_ERR, "out of memory");
+	archive_entry_copy_stat(en, st);
+	archive_entry_set_pathname(en, t->rel.ptr);
+	/* owned by root in the image, as the docker CLI sends contexts */
+	archive_entry_set_uid(en, 0);
+	archive_entry_set_gid(en, 0);
+	archive_entry_set_uname(en, "");
+	archive_entry_set_gname(en, "");
+	archive_entry_set_nlink(en, 1);
+	if (link)
+		archive_entry_set_symlink(en, link);
+	if (!S_ISREG(st->st_mode))
+		archive_entry_set_size(en, 0);
+	if (archive_write_header(t->a, en) != ARCHIVE_OK)
+		err = tar_error(t, "header of");
+	archive_entry_free(en);
+	return err;
+}
+
+static int tar_file(tarwalk *t, const struct stat *st)
+{
+	int fd, err = 0;
+	ssize_t n;
+	off_t left = st->st_size;
+
+	if ((fd = open(t->abs.ptr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return dc_error_set(DC_EUSAGE, "cannot read '%s' of the build context: %s", t->abs.ptr, strerror(errno));
+	if ((err = tar_entry(t, st, NULL)) < 0)
+		goto done;
+	while (left > 0 && (n = read(fd, t->io, 64 * 1024)) > 0) {
+		if (n > left)
+			n = (ssize_t)left;
+		if (archive_write_data(t->a, t->io, (size_t)n) != n) {
+			err = tar_error(t, "data of");
+			goto done;
+		}
+		left -= n;
+	}
+	if (left > 0)
+		err = dc_error_set(DC_ERR, "cannot read '%s' of the build context: it shrank or failed while read",
+				   t->abs.ptr);
+	t->files++;
+done:
+	close(fd);
+	return err;
+}
+
+/* Add the entries of directory rel (root itself when rel is ""). */
+static int tar_dir(tarwalk *t)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i, abs_len = t->abs.len, rel_len = t->rel.len;
+	int err = 0;
+
+	if (!(d = opendir(t->abs.ptr)))
+		return dc_error_set(DC_EUSAGE, "cannot read directory '%s' of the build context: %s", t->abs.ptr,
+				    strerror(errno));
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			char **p = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(*names));
+
+			if (!p)
+				goto oom;
+			names = p;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			goto oom;
+		n++;
+	}
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n && err == 0; i++) {
+		struct stat st;
+		int excluded;
+
+		t->abs.len = abs_len;
+		t->abs.ptr[abs_len] = '\0';
+		t->rel.len = rel_len;
+		t->rel.ptr[rel_len] = '\0';
+		dc_buf_printf(&t->abs, "/%s", names[i]);
+		dc_buf_printf(&t->rel, "%s%s", rel_len ? "/" : "", names[i]);
+		if (dc_buf_failed(&t->abs) || dc_buf_failed(&t->rel))
+			goto oom;
+		if (lstat(t->abs.ptr, &st) < 0) {
+			err = dc_error_set(DC_EUSAGE, "cannot read '%s' of the build context: %s", t->abs.ptr,
+					   strerror(errno));
+			break;
+		}
+		excluded = dc_dockerignore_excluded(t->di, t->rel.ptr);
+		if (S_ISDIR(st.st_mode)) {
+			if (excluded && !dc_dockerignore_walk_excluded_dir(t->di, t->rel.ptr))
+				continue;
+			if (!excluded && (err = tar_entry(t, &st, NULL)) < 0)
+				break;
+			err = tar_dir(t);
+		} else if (excluded) {
+			continue;
+		} else if (S_ISREG(st.st_mode)) {
+			err = tar_file(t, &st);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t k = readlink(t->abs.ptr, target, sizeof(target) - 1);
+
+			if (k < 0) {
+				err = dc_error_set(DC_EUSAGE, "cannot read link '%s' of the build context: %s",
+						   t->abs.ptr, strerror(errno));
+				break;
+			}
+			target[k] = '\0';
+			err = tar_entry(t, &st, target);
+		}
+		/* sockets, fifos and devices are not sent (the docker CLI skips
+		 * sockets; the others make no sense in a context) */
+	}
+	goto done;
+oom:
+	err = dc_error_set(DC_ERR, "out of memory");
+done:
+	closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return err;
+}
+
+/* An unnamed temporary file: gone when closed, whatever happens. */
+static int temp_fd(void)
+{
+	const char *dir = getenv("TMPDIR");
+	dc_buf path = DC_BUF_INIT;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	if (dc_buf_printf(&path, "%s/dcgen-context-XXXXXX", dir) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
+	if ((fd = mkostemp(path.ptr, O_CLOEXEC)) >= 0)
+		unlink(path.ptr);
+	else
+		dc_error_set(DC_ERR, "cannot create a temporary file in '%s': %s; set TMPDIR", dir, strerror(errno));
+	dc_buf_release(&path);
+	return fd < 0 ? DC_ERR : fd;
+}
+
+/* Write the context of b into the temporary file fd as a tar. */
+static int make_context(int fd, const dc_engine_build *b, const char *dockerfile)
+{
+	dc_dockerignore di = DC_DOCKERIGNORE_INIT;
+	tarwalk t = { 0 };
+	struct stat st;
+	int err;
+
+	t.abs = (dc_buf)DC_BUF_INIT;
+	t.rel = (dc_buf)DC_BUF_INIT;
+	if (stat(b->context_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return dc_error_set(DC_EUSAGE, "the build context '%s' is not a directory; check the service's build context",
+				    b->context_dir);
+	dc_buf_printf(&t.abs, "%s/%s", b->context_dir, dockerfile);
+	if (dc_buf_failed(&t.abs))
+		return dc_error_set(DC_ERR, "out of memory");
+	if (stat(t.abs.ptr, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = dc_error_set(DC_EUSAGE, "no Dockerfile '%s' in the build context '%s'; check the service's dockerfile",
+				   dockerfile, b->context_dir);
+		goto done;
+	}
+	if ((err = dc_dockerignore_load(&di, b->context_dir)) < 0 ||
+	    (err = dc_dockerignore_keep(&di, dockerfile)) < 0 || (err = dc_dockerignore_keep(&di, ".dockerignore")) < 0)
+		goto done;
+	if (!(t.a = archive_write_new()) || !(t.io = malloc(64 * 1024))) {
+		err = dc_error_set(DC_ERR, "out of memory");
+		goto done;
+	}
+	t.di = &di;
+	t.root = b->context_dir;
+	dc_buf_reset(&t.abs);
+	dc_buf_puts(&t.abs, b->context_dir);
+	while (t.abs.len > 1 && t.abs.ptr[t.abs.len - 1] == '/')
+		t.abs.ptr[--t.abs.len] = '\0';
+	if (archive_write_set_format_pax_restricted(t.a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(t.a) != ARCHIVE_OK || archive_write_open_fd(t.a, fd) != ARCHIVE_OK) {
+		err = tar_error(&t, "start of");
+		goto done;
+	}
+	if ((err = tar_dir(&t)) < 0)
+		goto done;
+	if (archive_write_close(t.a) != ARCHIVE_OK)
+		err = tar_error(&t, "end of");
+done:
+	if (t.a)
+		archive_write_free(t.a);
+	free(t.io);
+	dc_buf_release(&t.abs);
+	dc_buf_release(&t.rel);
+	dc_dockerignore_release(&di);
+	return err;
+}
+
+static size_t read_fd(char *buf, size_t n, void *ctx)
+{
+	int fd = *(int *)ctx;
+	ssize_t k;
+
+	do
+		k = read(fd, buf, n);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		dc_error_set(DC_ERR, "cannot read the build context's temporary file: %s", strerror(errno));
+		return DC_HCLIENT_ABORT;
+	}
+	return (size_t)k;
+}
+
+static json_t *kv_object(const char *const *list)
+{
+	return label_object(list); /* "K=v" pairs, same shape */
+}
+
+static int put_json_q(dc_buf *path, const char *name, json_t *obj)
+{
+	dc_buf js = DC_BUF_INIT;
+	int err = 0;
+
+	if (!obj || json_dump_callback(obj, dump_cb, &js, JSON_COMPACT) < 0)
+		err = dc_error_set(DC_ERR, "out of memory");
+	else {
+		dc_buf_printf(path, "&%s=", name);
+		put_q(path, js.ptr);
+	}
+	json_decref(obj);
+	dc_buf_release(&js);
+	return err;
+}
+
+int dc_engine_image_build(char **image_id, dc_engine *e, const dc_engine_build *b, dc_engine_line_fn on_line,
+			  void *ctx)
+{
+	const char *dockerfile = b->dockerfile && *b->dockerfile ? b->dockerfile : "Dockerfile";
+	const char *const *t;
+	dc_buf path = DC_BUF_INIT, h = DC_BUF_INIT, what = DC_BUF_INIT;
+	const char *hdrs[3] = { "Content-Type: application/x-tar", NULL, NULL };
+	char *id = NULL;
+	int fd = -1, err;
+
+	if (image_id)
+		*image_id = NULL;
+	while (!strncmp(dockerfile, "./", 2))
+		dockerfile += 2;
+	for (t = b->tags; t && *t; t++)
+		if ((err = check_ref(*t, "image name")) < 0)
+			return err;
+	if ((fd = temp_fd()) < 0)
+		return fd;
+	if ((err = make_context(fd, b, dockerfile)) < 0)
+		goto done;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		err = dc_error_set(DC_ERR, "cannot rewind the build context's temporary file: %s", strerror(errno));
+		goto done;
+	}
+	dc_buf_puts(&path, "/build?rm=1&forcerm=1&dockerfile=");
+	put_q(&path, dockerfile);
+	for (t = b->tags; t && *t; t++) {
+		dc_buf_puts(&path, "&t=");
+		put_q(&path, *t);
+	}
+	if (b->pull)
+		dc_buf_puts(&path, "&pull=1");
+	if (b->no_cache)
+		dc_buf_puts(&path, "&nocache=1");
+	if ((b->build_args && (err = put_json_q(&path, "buildargs", kv_object(b->build_args))) < 0) ||
+	    (b->labels && (err = put_json_q(&path, "labels", label_object(b->labels))) < 0))
+		goto done;
+	if (b->registry_config && *b->registry_config) {
+		dc_buf_init(&h, 0, DC_BUF_SECRET);
+		dc_buf_printf(&h, "X-Registry-Config: %s", b->registry_config);
+		hdrs[1] = h.ptr;
+	}
+	dc_buf_printf(&what, "build the image of '%s'%s%s", b->context_dir, b->tags && *b->tags ? " as " : "",
+		      b->tags && *b->tags ? *b->tags : "");
+	if (dc_buf_failed(&path) || dc_buf_failed(&h) || dc_buf_failed(&what)) {
+		err = dc_error_set(DC_ERR, "out of memory");
+		goto done;
+	}
+	{
+		call_opts o = { .method = "POST", .path = path.ptr, .headers = hdrs, .read = read_fd, .read_ctx = &fd };
+
+		if ((err = progress_call(e, &o, on_line, ctx, &id, what.ptr)) < 0)
+			goto done;
+	}
+	if (image_id) {
+		*image_id = id;
+		id = NULL;
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	free(id);
+	dc_buf_release(&path);
+	dc_buf_release(&h);
+	dc_buf_release(&what);
+	return err;
+}
+
+int dc_engine_container_read_file(dc_buf *out, dc_engine *e, const char *id, const char *path, size_t max)
+{
+	dc_hclient_resp r = DC_HCLIENT_RESP_INIT;
+	dc_buf p = DC_BUF_INIT;
+	struct archive *a = NULL;
+	struct archive_entry *en;
+	la_ssize_t n;
+	int err;
+
+	if ((err = check_ref(id, "container")) < 0)
+		return err;
+	if (!path || path[0] != '/')
+		return dc_error_set(DC_EUSAGE, "cannot read '%s' from container '%s': the path must be absolute",
+				    path ? path : "", id);
+	dc_buf_printf(&p, "/containers/%s/archive?path=", id);
+	put_q(&p, path);
+	if (dc_buf_failed(&p))
+		return dc_error_set(DC_ERR, "out of memory");
+	{
+		/* the tar adds a header and padding to the file */
+		call_opts o = { .method = "GET", .path = p.ptr, .max_reply = max + 64 * 1024 };
+
+		if ((err = call(e, &o, &r)) < 0)
+			goto done;
+	}
+	if (r.status != 200) {
+		err = fail(&r, "read '%s' from container '%s'", path, id);
+		goto done;
+	}
+	if (!(a = archive_read_new())) {
+		err = dc_error_set(DC_ERR, "out of memory");
+		goto done;
+	}
+	archive_read_support_format_tar(a);
+	if (archive_read_open_memory(a, r.body.ptr, r.body.len) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &en) != ARCHIVE_OK) {
+		err = dc_error_set(DC_ERR, "the Docker engine sent an archive of '%s' that cannot be read: %s", path,
+				   archive_error_string(a) ? archive_error_string(a) : "not a tar");
+		goto done;
+	}
+	if (archive_entry_filetype(en) != AE_IFREG) {
+		err = dc_error_set(DC_ERR, "'%s' in container '%s' is not a regular file", path, id);
+		goto done;
+	}
+	if (archive_entry_size(en) < 0 || (size_t)archive_entry_size(en) > max) {
+		err = dc_error_set(DC_ERR, "'%s' in container '%s' is larger than %zu bytes", path, id, max);
+		goto done;
+	}
+	{
+		char *dst = dc_buf_extend(out, (size_t)archive_entry_size(en), '\0');
+		size_t got = 0, want = (size_t)archive_entry_size(en);
+
+		if (!dst) {
+			err = dc_error_set(DC_ERR, "out of memory");
+			goto done;
+		}
+		while (got < want && (n = archive_read_data(a, dst + got, want - got)) > 0)
+			got += (size_t)n;
+		if (got != want) {
+			err = dc_error_set(DC_ERR, "the Docker engine sent a truncated archive of '%s'", path);
+			goto done;
+		}
+	}
+done:
+	if (a)
+		archive_read_free(a);
+	dc_buf_release(&p);
+	dc_hclient_resp_release(&r);
+	return err;
 }

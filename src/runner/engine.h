@@ -112,6 +112,11 @@ int dc_engine_image_exists(dc_engine *e, const char *ref) DC_MUST_USE;
  * non-empty ENTRYPOINT. */
 int dc_engine_image_inspect(char **id, int *entrypoint_set, dc_engine *e, const char *ref) DC_MUST_USE;
 
+/* The image's ENTRYPOINT and CMD as NULL-terminated lists (free each with
+ * dc_engine_list_free; an image without one gives an empty list).
+ * DC_ENOTFOUND when the image is absent. */
+int dc_engine_image_argv(char ***entrypoint, char ***cmd, dc_engine *e, const char *ref) DC_MUST_USE;
+
 /* POST /images/create?fromImage=NAME&tag=TAG ("latest" when the reference
  * names none; a digest is kept). `auth`: an X-Registry-Auth value or NULL. */
 int dc_engine_image_pull(dc_engine *e, const char *ref, const char *auth, dc_engine_line_fn on_line,
@@ -123,9 +128,8 @@ typedef struct {
 	const char *const *tags;       /* "name[:tag]" each, may be NULL */
 	const char *const *build_args; /* "NAME=value" each */
 	const char *const *labels;     /* "key=value" each, set on the image */
-	const char *const *registry_auths; /* X-Registry-Auth values for FROM pulls
-					    * (sent as X-Registry-Config, keyed by
-					    * each one's serveraddress) */
+	const char *registry_config;   /* X-Registry-Config value for FROM pulls
+					* (dc_gen_result.config), or NULL */
 	int pull;                      /* always try to pull newer FROM images */
 	int no_cache;
 } dc_engine_build;
