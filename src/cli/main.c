@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "cli/crypt.h"
 #include "cli/steps.h"
 #include "core/cache.h"
 #include "front/generate.h"
@@ -24,6 +25,8 @@ static const char usage_text[] =
 	"usage: dcgen [options] PATH\n"
 	"       dcgen generate [options] PATH\n"
 	"       dcgen cache list|purge [--expired] [--cache-dir DIR]\n"
+	"       dcgen keygen|encrypt|decrypt ...  (CodeShip encrypted files; 'dcgen encrypt -h')\n"
+	"       dcgen steps|run|load|validate|cleanup ...  (CodeShip files; 'dcgen steps -h')\n"
 	"       dcgen --help | --version\n"
 	"\n"
 	"Writes short-lived registry credentials for a Docker client to PATH\n"
@@ -225,6 +228,8 @@ int main(int argc, char **argv)
 		rc = cmd_generate(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "cache"))
 		rc = cmd_cache(argc - 1, argv + 1);
+	else if (argc >= 2 && dc_cli_crypt_is(argv[1]))
+		rc = dc_cli_crypt(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "help"))
 		usage(stdout), rc = 0;
 	else if (argc >= 2 && !strcmp(argv[1], "version"))

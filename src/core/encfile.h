@@ -57,18 +57,19 @@ int dc_encfile_key_parse(dc_encfile_key *out, const char *text, size_t len, cons
 /* 32 random bytes from OpenSSL's DRBG. DC_ERR if it has no entropy. */
 int dc_encfile_key_generate(dc_encfile_key *out) DC_MUST_USE;
 /* Write the key as the 44 base64 characters and a newline, mode 0600,
- * created with O_EXCL: DC_EUSAGE if `path` exists (never overwritten). */
+ * complete or absent (dc_fs_write_new): DC_EUSAGE if `path` exists, a
+ * symlink included (never overwritten). */
 int dc_encfile_key_write(const dc_encfile_key *key, const char *path) DC_MUST_USE;
 /* Wipe the key. Accepts an unloaded key. */
 void dc_encfile_key_release(dc_encfile_key *key);
 
 /* Which format `data` is in, from its first line (no key needed). */
 dc_encfile_format dc_encfile_detect(const char *data, size_t len);
-/* Short name of a format for messages: "dcgen:v1", "legacy", ... */
+/* Name of a format for messages: "dcgen:v1", "codeship:v2", ... */
 const char *dc_encfile_format_name(dc_encfile_format f);
 
 /* Decrypt `data` (a whole file or one inline entry) and append the plaintext
- * to `out`, which must be a DC_BUF_SECRET buffer (dc_encfile_detect tells
+ * to `out`, which must be a DC_BUF_SECRET buffer (asserted; dc_encfile_detect tells
  * which format it was, e.g. to warn that a legacy file had no integrity).
  * Errors, with `what` in the message:
  *   DC_EUSAGE  an unknown format, codeship:v2 or cloudbees:v1 (with how to

@@ -435,3 +435,94 @@ int dc_fs_list(const char *dir, int (*fn)(const char *name, void *ctx), void *ct
 	closedir(d);
 	return err;
 }
+
+/* Give the open unnamed file `fd` the name `base` in `dfd`; fails with
+ * EEXIST rather than replace anything (a symlink included). */
+static int link_new(int fd, int dfd, const char *base)
+{
+	char proc[64];
+
+	if (linkat(fd, "", dfd, base, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, dfd, base, AT_SYMLINK_FOLLOW);
+}
+
+int dc_fs_write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	dc_buf dir = DC_BUF_INIT, tmp = DC_BUF_INIT;
+	const char *base;
+	sigset_t stop, old;
+	int dfd = -1, fd = -1, err = DC_ERR, tries, named = 0, e = 0;
+
+	if (split(&dir, &base, path) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	if ((dfd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err = dc_error_set(DC_EUSAGE, "cannot write '%s': cannot open directory '%s': %s", path, dir.ptr,
+				   strerror(errno));
+		goto done;
+	}
+	/* unnamed while written, then linked to its name, which never replaces */
+	if ((fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) >= 0) {
+		if (fill(fd, data, len, mode) < 0) {
+			dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(errno));
+			goto done;
+		}
+		e = link_new(fd, dfd, base) == 0 ? 0 : errno;
+		if (e && e != EEXIST) {
+			close(fd); /* cannot link it here: the named way */
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		for (tries = 0; tries < 16 && fd < 0; tries++) {
+			if (temp_name(&tmp, base) < 0) {
+				dc_error_set(DC_ERR, "out of memory");
+				goto done;
+			}
+			fd = openat(dfd, tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0 && errno != EEXIST)
+				break;
+		}
+		if (fd < 0) {
+			dc_error_set(DC_ERR, "cannot create a temporary file in '%s': %s", dir.ptr, strerror(errno));
+			goto done;
+		}
+		named = 1;
+		if (fill(fd, data, len, mode) < 0) {
+			dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(errno));
+			goto done;
+		}
+		e = linkat(dfd, tmp.ptr, dfd, base, 0) == 0 ? 0 : errno;
+	}
+	if (e == EEXIST) {
+		err = dc_error_set(DC_EUSAGE, "refusing to overwrite '%s': it exists; remove it first or give another path",
+				   path);
+		goto done;
+	}
+	if (e) {
+		dc_error_set(DC_ERR, "cannot write '%s': %s", path, strerror(e));
+		goto done;
+	}
+	(void)fsync(dfd);
+	err = 0;
+done:
+	if (named)
+		unlinkat(dfd, tmp.ptr, 0);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	dc_buf_release(&dir);
+	dc_buf_release(&tmp);
+	return err;
+}

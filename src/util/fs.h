@@ -18,6 +18,12 @@
 
 int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
 
+/* Write a new file: like dc_fs_write_atomic (complete or absent, written
+ * unnamed where the kernel can), but linked to `path` instead of renamed
+ * over it, so an existing `path` (a symlink included) is never replaced:
+ * DC_EUSAGE "refusing to overwrite" then. For keys (dcgen keygen). */
+int dc_fs_write_new(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
+
 /* Check, before any network call, that `path` can be written by
  * dc_fs_write_atomic: its directory exists and is writable, and `path` is
  * not a directory. DC_EUSAGE with the reason otherwise. */
