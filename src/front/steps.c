@@ -452,7 +452,7 @@ static int service_env(dc_strv *out, run *r, const dc_service *s)
 	}
 	for (i = 0; i < s->env_files.n; i++) {
 		dc_buf_release(&file);
-		snprintf(what, sizeof(what), "service '%s': env_file '%s'", s->name, s->env_files.v[i]);
+		snprintf(what, sizeof(what), "service '%s' env_file", s->name);
 		dc_buf_init(&file, 0, DC_BUF_SECRET);
 		if ((err = dc_fs_read_secret(&file, s->env_files.v[i], 1 << 20, what)) < 0 ||
 		    (err = parse_env_text(out, file.ptr, file.len, what)) < 0)
@@ -461,7 +461,7 @@ static int service_env(dc_strv *out, run *r, const dc_service *s)
 	for (i = 0; i < s->encrypted_env_files.n; i++) {
 		dc_buf_release(&plain);
 		dc_buf_init(&plain, 0, DC_BUF_SECRET);
-		snprintf(what, sizeof(what), "service '%s': encrypted_env_file '%s'", s->name,
+		snprintf(what, sizeof(what), "service '%s' encrypted_env_file '%s'", s->name,
 			 s->encrypted_env_files.v[i]);
 		if ((err = decrypt(r, &plain, s->encrypted_env_files.v[i], NULL, what)) < 0 ||
 		    (err = parse_env_text(out, plain.ptr, plain.len, what)) < 0)

@@ -384,6 +384,68 @@ class RunSteps(StepsCase):
         self.assertClean()
 
 
+class BuildAndEnvironment(StepsCase):
+    def test_build_args_templates_and_env_precedence(self):
+        services = """\
+        app:
+          build:
+            image: example/app
+            context: ./src
+            dockerfile_path: Dockerfile.ci
+            args:
+              BRANCH_ARG: '{{ .Branch }}-{{ printf "%.4s" .CommitID }}'
+          environment:
+            A: from-environment
+            B: from-environment
+            C: from-environment
+          env_file: plain.env
+          encrypted_env_file: secret.env.encrypted
+        """
+        steps = """\
+        - name: show
+          service: app
+          command: sh -c 'echo "arg=$(cat /arg) A=$A B=$B C=$C D=$D"'
+        """
+        p = self.project(services, steps)
+        p.write("plain.env", "B=from-env-file\nC=from-env-file\n# comment\n")
+        p.write("src/Dockerfile.ci", "FROM busybox\nARG BRANCH_ARG\nRUN echo \"$BRANCH_ARG\" > /arg\n")
+        p.write("src/.dockerignore", "secret\n")
+        p.write("src/secret", "not sent\n")
+        p.write("secret.env", "C=from-encrypted\nD=only-encrypted\n")
+        env = peers.env()
+        for args in (["keygen", p.path("codeship.aes")],
+                     ["encrypt", "--key-path", p.path("codeship.aes"), p.path("secret.env"),
+                      p.path("secret.env.encrypted")]):
+            r = subprocess.run([DCGEN] + args, env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        os.unlink(p.path("secret.env"))
+        r = dcgen(["steps", "--ci-branch", "main", "--ci-commit-id", "0123456789"], p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("show | arg=main-0123 A=from-environment B=from-env-file C=from-encrypted D=only-encrypted",
+                      r.stdout)
+        # no key: the step cannot start, and says why
+        os.unlink(p.path("codeship.aes"))
+        r = dcgen(["steps"], p)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("secret.env.encrypted", r.stderr)
+        self.assertClean()
+
+    def test_ci_variables_from_git(self):
+        p = self.project("app:\n  image: busybox\n",
+                         "- name: ci\n  service: app\n  command: sh -c 'echo \"[$CI_BRANCH] [$CI_COMMIT_ID] "
+                         "[$CI_COMMITTER_NAME] [$CI_COMMIT_MESSAGE]\"'\n")
+        git = ["git", "-C", p.dir, "-c", "user.name=Jane Doe", "-c", "user.email=jane@example.com"]
+        subprocess.run(["git", "init", "-q", "-b", "trunk", p.dir], check=True)
+        subprocess.run(git + ["add", "."], check=True)
+        subprocess.run(git + ["commit", "-qm", "first commit"], check=True)
+        head = subprocess.run(["git", "-C", p.dir, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"ci | [trunk] [{head}] [Jane Doe] [first commit]", r.stdout)
+        r = dcgen(["steps", "--ci-branch", "flag-wins"], p)
+        self.assertIn(f"ci | [flag-wins] [{head}]", r.stdout)
+
+
 class Validate(StepsCase):
     def test_broken_files_name_file_line_and_key(self):
         services = """\
