@@ -1040,9 +1040,10 @@ static int exec_push(run *r, dc_engine *e, const dc_step *s, const inherit *in)
 	}
 	dc_template_tag(&tag);
 	if (!tag.len) {
-		err = dc_error_set(DC_EUSAGE, "step '%s': image_tag '%s' renders to an empty tag", s->name,
-				   s->image_tag);
-		goto done;
+		/* locally the CI fields may be empty (no git, no --ci-*) */
+		dc_log_warn("step '%s': image_tag '%s' renders to an empty tag; pushing 'latest'", s->name,
+			    s->image_tag);
+		dc_buf_puts(&tag, "latest");
 	}
 	dc_buf_printf(&ref, "%s:%s", s->image_name, tag.ptr);
 	dc_buf_printf(&prefix, "%s (push)", s->name);

@@ -446,6 +446,146 @@ class BuildAndEnvironment(StepsCase):
         self.assertIn(f"ci | [flag-wins] [{head}]", r.stdout)
 
 
+GEN_SCRIPT = """\
+#!/bin/sh
+# A custom dockercfg generator, like the public example's
+# dump_default_dockercfg.sh: the path arrives as the one argument.
+echo "generating for $REGISTRY"
+case "$MODE" in
+  fail) echo "cannot log in" >&2; exit 3 ;;
+  nothing) exit 0 ;;
+  invalid) echo "{not json" > "$1"; exit 0 ;;
+  slow) printf '{"auths":{"%s":{"auth":"%s"}}}' "$REGISTRY" "$(printf '%s:%s' "$USER_NAME" "$USER_PASS" | base64)" > "$1"
+        echo "written, now sleeping"; sleep 60 ;;
+esac
+printf '{"auths":{"%s":{"auth":"%s","email":""}}}' "$REGISTRY" "$(printf '%s:%s' "$USER_NAME" "$USER_PASS" | base64)" > "$1"
+chmod 0400 "$1"
+echo "wrote $1"
+"""
+
+
+class Generators(StepsCase):
+    def push_project(self, mode="ok", extra_steps=""):
+        services = f"""\
+        app:
+          build:
+            image: {REGISTRY.host}/team/app
+            context: ./app
+        dockercfg:
+          image: busybox
+          entrypoint: ["/bin/sh", "/gen/gen.sh"]
+          volumes: ["./gen:/gen"]
+          environment:
+            REGISTRY: {REGISTRY.host}
+            MODE: {mode}
+          encrypted_env: registry.env.encrypted
+        """
+        steps = f"""\
+        - name: build
+          service: app
+          command: cat /marker
+        - type: serial
+          dockercfg_service: dockercfg
+          steps:
+          - name: push-it
+            type: push
+            service: app
+            image_name: {REGISTRY.host}/team/app
+            image_tag: '{{{{ .Branch }}}}-{{{{ printf "%.7s" .CommitID }}}}'
+            registry: {REGISTRY.host}
+        """.rstrip(" ") + extra_steps
+        p = self.project(services, steps)
+        p.write("app/Dockerfile", "FROM busybox\nRUN echo built-for-push > /marker\n")
+        p.write("gen/gen.sh", GEN_SCRIPT)
+        p.write("registry.env", f"USER_NAME={REG_USER}\nUSER_PASS={REG_PASS}\n")
+        env = peers.env()
+        for args in (["keygen", p.path("codeship.aes")],
+                     ["encrypt", "--key-path", p.path("codeship.aes"), p.path("registry.env"),
+                      p.path("registry.env.encrypted")]):
+            r = subprocess.run([DCGEN] + args, env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        os.unlink(p.path("registry.env"))
+        self.tmp = tempfile.mkdtemp(prefix="dcgen-gen-tmp-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        return p
+
+    def run_push(self, p):
+        return dcgen(["steps", "--push", "--ci-branch", "main", "--ci-commit-id", "0123456789abcdef"], p,
+                     env_extra={"TMPDIR": self.tmp})
+
+    def assertNoSecret(self, r):
+        self.assertNotIn(REG_PASS, r.stdout + r.stderr)
+        self.assertNotIn(base64.b64encode(f"{REG_USER}:{REG_PASS}".encode()).decode(), r.stdout + r.stderr)
+
+    def test_custom_generator_pushes_to_a_registry_with_htpasswd(self):
+        p = self.push_project()
+        r = self.run_push(p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertNoSecret(r)
+        self.assertIn("build | built-for-push", r.stdout)
+        self.assertIn(f"dockercfg | generating for {REGISTRY.host}", r.stdout)
+        self.assertIn("dockercfg | wrote /", r.stdout)
+        self.assertEqual(os.listdir(self.tmp), [], "the generator's directory was left behind")
+        # a real registry client sees the pushed image with the registry's credentials
+        q = subprocess.run(["skopeo", "inspect", "--tls-verify=false", "--creds", f"{REG_USER}:{REG_PASS}",
+                            f"docker://{REGISTRY.host}/team/app:main-0123456"], capture_output=True, text=True)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertClean()
+
+    def test_failing_generators_fail_the_step_and_say_why(self):
+        for mode, text in (("fail", "exited with code 3"), ("nothing", "wrote no file"),
+                           ("invalid", "invalid JSON")):
+            with self.subTest(mode=mode):
+                p = self.push_project(mode, extra_steps="        - name: never\n          service: app\n"
+                                                        "          command: echo should-not-run\n")
+                r = self.run_push(p)
+                self.assertEqual(r.returncode, 1, r.stderr + r.stdout)
+                self.assertIn(text, r.stderr)
+                self.assertIn("step 'push-it' failed", r.stderr)
+                self.assertNotIn("should-not-run", r.stdout)
+                self.assertEqual(os.listdir(self.tmp), [])
+                self.assertNoSecret(r)
+                self.assertClean()
+
+    def test_no_entry_for_the_registry(self):
+        p = self.push_project()
+        p.write("codeship-steps.yml", p_steps_other_registry())
+        r = self.run_push(p)
+        self.assertEqual(r.returncode, 1, r.stderr + r.stdout)
+        self.assertIn("wrote no credentials for registry 'other.example:5000'", r.stderr)
+        self.assertClean()
+
+    def test_sigint_during_the_generator_leaves_no_file_and_no_container(self):
+        p = self.push_project("slow")
+        env = peers.env({"DOCKER_HOST": ENGINE.host, "HOME": ENGINE.dir, "TMPDIR": self.tmp})
+        proc = subprocess.Popen([DCGEN, "steps", "--push", "--ci-branch", "main", "--dir", p.dir], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        seen, deadline = "", time.time() + 120
+        while time.time() < deadline and "written, now sleeping" not in seen:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+        self.assertIn("written, now sleeping", seen)
+        # the file exists right now, in the private directory
+        self.assertEqual(len(os.listdir(self.tmp)), 1)
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, seen + rest)
+        self.assertEqual(os.listdir(self.tmp), [], "the dockercfg or its directory survived Ctrl-C")
+        self.assertClean()
+
+
+def p_steps_other_registry():
+    return textwrap.dedent(f"""\
+    - type: push
+      service: app
+      image_name: {REGISTRY.host}/team/app
+      registry: other.example:5000
+      dockercfg_service: dockercfg
+    """)
+
+
 class Validate(StepsCase):
     def test_broken_files_name_file_line_and_key(self):
         services = """\
