@@ -586,6 +586,108 @@ def p_steps_other_registry():
     """)
 
 
+def gateway_ip():
+    """The default bridge's address in this namespace: containers reach
+    servers of the namespace there (nothing outside the namespace exists)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True).stdout
+    return out.split()[3].split("/")[0]
+
+
+def dcgen_image():
+    """dcgen/ecr from this build's static binary, with scripts/image.sh."""
+    build = os.environ.get("DCGEN_BUILD_DIR") or os.path.dirname(DCGEN)
+    binary = os.path.join(build, "dcgen.stripped")
+    if not os.path.exists(binary):
+        raise unittest.SkipTest(f"no static '{binary}' for the generator image; build with DCGEN_STATIC=ON")
+    work = tempfile.mkdtemp(prefix="dcgen-image-")
+    shutil.copy(binary, os.path.join(work, "dcgen.stripped"))
+    env = dict(os.environ, DOCKER_HOST=ENGINE.host, DOCKER_CONFIG=ENGINE.cli)
+    p = subprocess.run(["sh", os.path.join(HERE, "..", "..", "scripts", "image.sh"), work], env=env,
+                       capture_output=True, text=True, timeout=300)
+    shutil.rmtree(work, ignore_errors=True)
+    if p.returncode != 0:
+        raise RuntimeError("scripts/image.sh failed:\n" + p.stderr)
+
+
+class OwnGenerator(StepsCase):
+    """dcgen's own generator image (dcgen/ecr) as the dockercfg_service,
+    against moto's ECR over TLS (a local CA), pushing to a registry whose
+    htpasswd holds moto's ECR token."""
+
+    def test_dcgen_ecr_image_against_moto_pushes_to_the_registry(self):
+        dcgen_image()
+        gw = gateway_ip()
+        tls = tempfile.mkdtemp(prefix="dcgen-moto-tls-")
+        self.addCleanup(shutil.rmtree, tls, True)
+        ca, crt, key = peers.make_tls(tls, ip=gw)
+        port = peers.free_port()
+        log = open(os.path.join(tls, "moto.log"), "w")
+        self.addCleanup(log.close)
+        menv = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(peers.SETUP_CALLS),
+                    AWS_ACCESS_KEY_ID="setup", AWS_SECRET_ACCESS_KEY="setup")
+        moto = subprocess.Popen(["moto_server", "-H", "0.0.0.0", "-p", str(port), "-c", crt, "-k", key],
+                                env=menv, stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(peers.stop, moto)
+        peers.wait_port(port, moto, "moto_server")
+        m = peers.Moto.__new__(peers.Moto)
+        m.url = f"https://{gw}:{port}"
+        os.environ["AWS_CA_BUNDLE"] = ca
+        try:
+            m._setup()
+        finally:
+            del os.environ["AWS_CA_BUNDLE"]
+        token_pass = f"{peers.ACCOUNT}-auth-token"
+        registry = peers.Registry({"AWS": token_pass})
+        self.addCleanup(registry.close)
+        ecr_host = f"{peers.ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+        services = f"""\
+        app:
+          build:
+            image: {registry.host}/ecr/app
+            context: ./app
+        ecr:
+          image: dcgen/ecr
+          environment:
+            AWS_REGION: us-east-1
+            AWS_ENDPOINT_URL: https://{gw}:{port}
+            SSL_CERT_FILE: /ca/ca.pem
+          encrypted_env_file: aws.env.encrypted
+          volumes: ["./ca:/ca"]
+        """
+        steps = f"""\
+        - type: push
+          service: app
+          image_name: {registry.host}/ecr/app
+          image_tag: "{{{{ .Branch }}}}"
+          registry: https://{ecr_host}
+          dockercfg_service: ecr
+        """
+        p = self.project(services, steps)
+        p.write("app/Dockerfile", "FROM busybox\nRUN echo from-ecr-test > /marker\n")
+        os.makedirs(p.path("ca"))
+        shutil.copy(ca, p.path("ca", "ca.pem"))
+        os.chmod(p.path("ca", "ca.pem"), 0o644)
+        p.write("aws.env", f"AWS_ACCESS_KEY_ID={m.key_id}\nAWS_SECRET_ACCESS_KEY={m.secret}\n")
+        env = peers.env()
+        for args in (["keygen", p.path("codeship.aes")],
+                     ["encrypt", "--key-path", p.path("codeship.aes"), p.path("aws.env"), p.path("aws.env.encrypted")]):
+            r = subprocess.run([DCGEN] + args, env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        os.unlink(p.path("aws.env"))
+        tmp = tempfile.mkdtemp(prefix="dcgen-gen-tmp-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        r = dcgen(["steps", "--push", "--ci-branch", "release"], p, env_extra={"TMPDIR": tmp})
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        for secret in (m.secret, token_pass):
+            self.assertNotIn(secret, r.stdout + r.stderr)
+        self.assertIn("ecr | ", r.stdout + r.stderr)
+        self.assertEqual(os.listdir(tmp), [])
+        q = subprocess.run(["skopeo", "inspect", "--tls-verify=false", "--creds", f"AWS:{token_pass}",
+                            f"docker://{registry.host}/ecr/app:release"], capture_output=True, text=True)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertClean()
+
+
 class Validate(StepsCase):
     def test_broken_files_name_file_line_and_key(self):
         services = """\
