@@ -863,6 +863,11 @@ static int volumes_from_ready(run *r, dc_engine *e, const dc_service *s, const i
 			dc_buf_printf(&name, "dcgen-%s-vf-%s", r->run_id, v->name);
 			c.c.name = name.ptr;
 			c.c.labels = (const char *const *)c.labels.v;
+			if (!c.c.cmd) {
+				/* created, never started: an image without CMD needs one */
+				static const char *const placeholder[] = { "true", NULL };
+				c.c.cmd = placeholder;
+			}
 			err = dc_engine_container_create(&id, e, &c.c);
 			if (err < 0 && strstr(dc_error_last(), "already in use"))
 				err = 0;

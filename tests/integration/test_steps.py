@@ -445,6 +445,36 @@ class BuildAndEnvironment(StepsCase):
         r = dcgen(["steps", "--ci-branch", "flag-wins"], p)
         self.assertIn(f"ci | [flag-wins] [{head}]", r.stdout)
 
+    def test_add_docker_volumes_from_entrypoint_and_compose_fallback(self):
+        services = """\
+        version: '3'
+        services:
+          data:
+            image: busybox
+            volumes: ["./data:/data"]
+          tool:
+            image: busybox
+            add_docker: true
+            volumes_from: [data]
+            entrypoint: ["/bin/sh", "-c"]
+            user: "1234"
+            hostname: toolbox
+        """
+        steps = """\
+        - name: check
+          service: tool
+          command: "'test -S /var/run/docker.sock && echo socket $DOCKER_HOST; cat /data/f; id -u; hostname'"
+        """
+        p = self.project(services, steps, data__f="from-volumes-from\n")
+        os.rename(p.path("codeship-services.yml"), p.path("docker-compose.yml"))
+        r = dcgen(["steps"], p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("check | socket unix:///var/run/docker.sock", r.stdout)
+        self.assertIn("check | from-volumes-from", r.stdout)
+        self.assertIn("check | 1234", r.stdout)
+        self.assertIn("check | toolbox", r.stdout)
+        self.assertClean()
+
 
 GEN_SCRIPT = """\
 #!/bin/sh
@@ -573,6 +603,43 @@ class Generators(StepsCase):
         rest, _ = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 130, seen + rest)
         self.assertEqual(os.listdir(self.tmp), [], "the dockercfg or its directory survived Ctrl-C")
+        self.assertClean()
+
+    def test_encrypted_dockercfg_wins_and_pulls_use_service_credentials(self):
+        p = self.push_project("fail")
+        auth = base64.b64encode(f"{REG_USER}:{REG_PASS}".encode()).decode()
+        p.write("dockercfg.json", json.dumps({REGISTRY.host: {"auth": auth, "email": ""}}))  # legacy shape
+        r = subprocess.run([DCGEN, "encrypt", "--key-path", p.path("codeship.aes"), p.path("dockercfg.json"),
+                            p.path("dockercfg.encrypted")], env=peers.env(), capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        os.unlink(p.path("dockercfg.json"))
+        p.write("codeship-steps.yml", f"""\
+        - type: push
+          service: app
+          image_name: {REGISTRY.host}/team/app
+          image_tag: enc
+          registry: {REGISTRY.host}
+          dockercfg_service: dockercfg
+          encrypted_dockercfg_path: dockercfg.encrypted
+        """)
+        r = self.run_push(p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertNotIn("generating for", r.stdout)  # the failing generator never ran
+        self.assertNoSecret(r)
+        # a service pulled from the private registry with its own generator
+        ENGINE.docker("rmi", f"{REGISTRY.host}/team/app:enc")
+        with open(p.path("codeship-services.yml"), "a") as f:
+            f.write(f"pulled:\n  image: {REGISTRY.host}/team/app:enc\n  dockercfg_service: okgen\n"
+                    f"okgen:\n  image: busybox\n  entrypoint: [\"/bin/sh\", \"/gen/gen.sh\"]\n"
+                    f"  volumes: [\"./gen:/gen\"]\n  environment:\n    REGISTRY: {REGISTRY.host}\n"
+                    f"  encrypted_env_file: registry.env.encrypted\n")
+        p.write("codeship-steps.yml", "- name: use-pulled\n  service: pulled\n  command: cat /marker\n")
+        r = self.run_push(p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("okgen | wrote /", r.stdout)
+        self.assertIn("use-pulled | built-for-push", r.stdout)
+        self.assertEqual(os.listdir(self.tmp), [])
+        self.assertNoSecret(r)
         self.assertClean()
 
 
