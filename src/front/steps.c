@@ -988,11 +988,7 @@ static int run_container(int *code, run *r, dc_engine *e, const dc_service *s, c
 		goto done;
 	err = dc_engine_container_wait(code, e, id);
 done:
-	if (g_signal)
-		dc_engine_interrupt_clear(); /* so removal below works */
-	stepobj_teardown(r, e, &so);
-	if (g_signal)
-		dc_engine_interrupt();
+	stepobj_teardown(r, e, &so); /* removal is not interruptible */
 	cspec_release(&c);
 	free(started);
 	dc_buf_release(&net);

@@ -849,6 +849,23 @@ class Signals(StepsCase):
         self.assertNotIn("should-not-run", out)
         self.assertClean()
 
+    def test_sigint_during_parallel_steps(self):
+        steps = """\
+        - type: parallel
+          service: app
+          steps:
+          - name: one
+            command: sh -c 'echo one-sleeping; sleep 60'
+          - name: two
+            command: sh -c 'echo two-sleeping; sleep 60'
+        """
+        p = self.project(SERVICES_OK, steps, shared__keep="")
+        start = time.time()
+        rc, out = self._interrupt(p, signal.SIGINT, "two-sleeping")
+        self.assertEqual(rc, 130, out)
+        self.assertLess(time.time() - start, 40)
+        self.assertClean()
+
     def test_sigterm_exits_143(self):
         p = self.project(SERVICES_OK, "- name: sleeper\n  service: app\n  command: sh -c 'echo sleeping; sleep 60'\n",
                          shared__keep="")
