@@ -961,17 +961,21 @@ static int run_container(int *code, run *r, dc_engine *e, const dc_service *s, c
 		err = dc_error_set(DC_ERR, "out of memory");
 		goto done;
 	}
-	{
+	/* A step with dependencies gets a network of its own, where names
+	 * resolve to its fresh dependencies. A lone container gets the engine's
+	 * default network, as `docker run` does: making and removing a bridge
+	 * costs about as much as running the container (README). */
+	if (s->depends_on.n || s->links.n) {
 		dc_buf l2 = DC_BUF_INIT;
 		dc_buf_printf(&l2, "%s=%s", DC_ENGINE_LABEL_PROJECT, r->project);
 		labels[1] = l2.ptr;
 		err = dc_engine_network_create(NULL, e, net.ptr, labels);
 		dc_buf_release(&l2);
 		labels[1] = NULL;
+		if (err < 0)
+			goto done;
+		so.network = dc_buf_detach(&net, NULL);
 	}
-	if (err < 0)
-		goto done;
-	so.network = dc_buf_detach(&net, NULL);
 	started[s - r->m->services] = 1;
 	if ((err = start_deps(r, e, s, step, &so, cred, started)) < 0)
 		goto done;
