@@ -48,6 +48,7 @@ bench:
 	sh scripts/deps.sh bench
 	$(MAKE) build
 	python3 bench/bench.py
+	python3 bench/runner.py
 
 clean:
 	rm -rf $(BUILD)

@@ -561,6 +561,8 @@ static int labels_for(dc_strv *l, run *r, const char *step, const char *service)
 	return 0;
 }
 
+static const char *const empty_argv[] = { NULL };
+
 /* The container of service `s` (its image prepared), in `network`. */
 static int cspec_make(cspec *c, run *r, dc_engine *e, const dc_service *s, const char *step,
 		      const char *network, const char *const *argv)
@@ -615,16 +617,10 @@ static int cspec_make(cspec *c, run *r, dc_engine *e, const dc_service *s, const
 		return DC_ERR;
 	memset(&c->c, 0, sizeof(c->c));
 	c->c.image = c->image;
-	c->c.cmd = (argv || s->command_set) ? (const char *const *)(c->cmd.v ? c->cmd.v : (char *[]){ NULL })
-					    : NULL;
-	if (s->entrypoint_set) {
-		static const char *const none[] = { NULL };
-		c->c.entrypoint = c->entrypoint.v ? (const char *const *)c->entrypoint.v : none;
-	}
-	if (c->c.cmd && !c->cmd.v) {
-		static const char *const none[] = { NULL };
-		c->c.cmd = none;
-	}
+	if (argv || s->command_set)
+		c->c.cmd = c->cmd.v ? (const char *const *)c->cmd.v : empty_argv;
+	if (s->entrypoint_set)
+		c->c.entrypoint = c->entrypoint.v ? (const char *const *)c->entrypoint.v : empty_argv;
 	c->c.env = (const char *const *)c->env.v;
 	c->c.binds = (const char *const *)c->binds.v;
 	c->c.working_dir = s->working_dir;

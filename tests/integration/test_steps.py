@@ -430,6 +430,17 @@ class BuildAndEnvironment(StepsCase):
         self.assertIn("secret.env.encrypted", r.stderr)
         self.assertClean()
 
+    def test_load_builds_a_service(self):
+        p = self.project("built:\n  build:\n    image: example/loaded\n    context: ./b\n", "[]\n")
+        p.write("b/Dockerfile", "FROM busybox\nRUN echo loaded > /l\n")
+        r = dcgen(["load", "--dir", p.dir, "built"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("built (load) | Successfully tagged example/loaded:latest", r.stdout)
+        self.assertIn("example/loaded", ENGINE.docker("images", "--format", "{{.Repository}}"))
+        r = dcgen(["load", "--dir", p.dir, "nope"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no service 'nope'", r.stderr)
+
     def test_ci_variables_from_git(self):
         p = self.project("app:\n  image: busybox\n",
                          "- name: ci\n  service: app\n  command: sh -c 'echo \"[$CI_BRANCH] [$CI_COMMIT_ID] "
