@@ -17,8 +17,10 @@ RUN apt-get update -qq && \
         ca-certificates libssl-dev zlib1g-dev libjansson-dev libyaml-dev >/dev/null
 WORKDIR /src
 COPY . .
-# scripts/static-curl.sh (run by CMake) adds a deb-src entry and fetches curl's source
-RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCGEN_STATIC=ON \
+# scripts/static-curl.sh adds a deb-src entry and fetches curl's pinned source
+# (what `make deps` does); configuring then needs no network
+RUN sh scripts/static-curl.sh /deps >/dev/null && \
+    cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCGEN_STATIC=ON \
         -DDCGEN_SANITIZE=OFF -DDCGEN_DEPS_DIR=/deps && \
     cmake --build /build --target dcgen_stripped -j"$(nproc)" && \
     /build/dcgen.stripped --version && \

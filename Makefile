@@ -1,41 +1,58 @@
 # dcgen -- `make` builds a fully static build/dcgen (libcurl from Debian's
-# source package, built once into .deps/); `make DCGEN_STATIC=0` a dynamic one.
-# `make image` builds the FROM-scratch images, `make bench` the benchmark
-# table; `make demo` and `make test` also
-# install what is missing (scripts/deps.sh) and run. CMake and CTest do the work.
+# source package, built once into .deps/ by `make deps`); `make DCGEN_STATIC=0`
+# a dynamic one with just the -dev packages. `make deps` is the only step that
+# installs or fetches anything (scripts/deps.sh); `make demo`, `make test` and
+# `make bench` run it first. `make image` builds the FROM-scratch images.
+# CMake and CTest do the work.
+#
+#   DCGEN_STATIC=0|1    static (default) or dynamic linking
+#   DCGEN_SANITIZE=0|1  also the ASan/UBSan unit tests (make test: 1)
+#   DCGEN_WERROR=0|1    warnings are errors (make test and CI: 1)
+#   DCGEN_ALLOW_SKIPS=1 make test passes although tests were skipped
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 JOBS ?= 2
 DCGEN_STATIC ?= 1
+DCGEN_SANITIZE ?= 0
+DCGEN_WERROR ?= 0
+DCGEN_ALLOW_SKIPS ?= 0
+DEPS ?= $(CURDIR)/.deps
 MAKEFLAGS += --no-print-directory
 
-STATIC_BOOL := $(if $(filter 0 OFF off Off NO no N n FALSE false False,$(DCGEN_STATIC)),OFF,ON)
+onoff = $(if $(filter 0 OFF off Off NO no N n FALSE false False,$(1)),OFF,ON)
+CONFIG := $(CMAKE_FLAGS) -DDCGEN_STATIC=$(call onoff,$(DCGEN_STATIC)) \
+	-DDCGEN_SANITIZE=$(call onoff,$(DCGEN_SANITIZE)) -DDCGEN_WERROR=$(call onoff,$(DCGEN_WERROR)) \
+	-DDCGEN_DEPS_DIR=$(DEPS)
+# the Python `make deps` chose for the tests (and the demo and bench)
+PYTHON = $$(cat $(DEPS)/python 2>/dev/null || echo python3)
+WITH_PYTHON = PATH="$$(dirname $(PYTHON)):$$PATH" $(PYTHON)
 
 .PHONY: all build configure deps test demo image bench clean distclean
 
 all: build
 
-# Configure when there is no cache yet or it was made for the other linkage.
+# Configure when there is no cache yet or the configuration differs from the
+# one this build dir was configured with.
 configure:
-	@if [ ! -f $(BUILD)/CMakeCache.txt ] || \
-	    ! grep -qx 'DCGEN_STATIC:BOOL=$(STATIC_BOOL)' $(BUILD)/CMakeCache.txt; then \
-		echo "cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DDCGEN_STATIC=$(STATIC_BOOL)"; \
-		cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DDCGEN_STATIC=$(STATIC_BOOL); \
+	@if [ ! -f $(BUILD)/CMakeCache.txt ] || [ "$$(cat $(BUILD)/.make-config 2>/dev/null)" != "$(CONFIG)" ]; then \
+		echo "cmake -S . -B $(BUILD) $(CONFIG)"; \
+		cmake -S . -B $(BUILD) $(CONFIG) && echo "$(CONFIG)" >$(BUILD)/.make-config; \
 	fi
 
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 deps:
-	sh scripts/deps.sh
+	@DCGEN_DEPS_DIR=$(DEPS) DCGEN_STATIC=$(DCGEN_STATIC) DCGEN_PYTHON=$(DCGEN_PYTHON) sh scripts/deps.sh
 
+# Fails when any test failed or was skipped (scripts/ctest.sh).
 test: deps
-	$(MAKE) build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	$(MAKE) build DCGEN_SANITIZE=1 DCGEN_WERROR=1
+	DCGEN_ALLOW_SKIPS=$(DCGEN_ALLOW_SKIPS) sh scripts/ctest.sh $(BUILD) $(JOBS)
 
 demo: deps
 	$(MAKE) build
-	python3 scripts/demo.py
+	$(WITH_PYTHON) scripts/demo.py
 
 # dcgen:latest and dcgen/<provider> from the stripped static binary, offline,
 # on the engine DOCKER_HOST names (or the default one).
@@ -45,14 +62,15 @@ image: build
 # dcgen side by side with aws-cli and amazon-ecr-credential-helper (bench/bench.py);
 # not part of make test. BENCH_RUNS=N for more or fewer runs per series.
 bench:
-	sh scripts/deps.sh bench
+	@DCGEN_DEPS_DIR=$(DEPS) DCGEN_STATIC=$(DCGEN_STATIC) DCGEN_PYTHON=$(DCGEN_PYTHON) sh scripts/deps.sh bench
 	$(MAKE) build
-	python3 bench/bench.py
-	python3 bench/runner.py
+	$(WITH_PYTHON) bench/bench.py
+	$(WITH_PYTHON) bench/runner.py
 
 clean:
 	rm -rf $(BUILD)
 
-# also the fetched and built libcurl (.deps/); the next build fetches it again
+# also the fetched and built libcurl and the tests' venv (.deps/); the next
+# `make deps` fetches them again
 distclean: clean
-	rm -rf .deps
+	rm -rf $(DEPS)

@@ -1,21 +1,37 @@
 #!/bin/sh
-# static-curl.sh -- build a minimal static libcurl (HTTP and HTTPS only, OpenSSL
-# backend) from Debian's source package, for the static dcgen binary.
+# static-curl.sh -- build a minimal static libcurl (HTTP(S) over TCP or a unix
+# socket, OpenSSL backend) from Debian's curl source package, pinned to one
+# version, for the static dcgen binary.
 #
-#   sh scripts/static-curl.sh [DEPS_DIR]        (default: .deps in the repository)
+#   sh scripts/static-curl.sh [DEPS_DIR]          fetch and build if needed
+#   sh scripts/static-curl.sh --check [DEPS_DIR]  no side effects: exit 0 and
+#                                                 print the prefix when built
 #
-# Installs into DEPS_DIR/curl (lib/libcurl.a, include/curl/) and prints that
-# prefix as the last line of stdout. Nothing is rebuilt when DEPS_DIR/curl holds
-# a build made with the same configure flags, so the second build costs nothing;
-# concurrent builds (several build dirs at once) wait for each other on a lock.
+# DEPS_DIR defaults to .deps in the repository. Installs into DEPS_DIR/curl
+# (lib/libcurl.a, include/curl/) and prints that prefix as the last line of
+# stdout. The stamp DEPS_DIR/curl/.dcgen-stamp names the source version, the
+# configure flags and the compiler flags: change any (a Debian security update
+# is a one-line change of CURL_DEB_VERSION below) and the next `make deps`
+# rebuilds; otherwise nothing is rebuilt. Concurrent builds wait on a lock.
+# `make deps` runs it (scripts/deps.sh); CMake only runs --check.
 # Needs root (or sudo) once: it adds a deb-src entry in its own file under
 # /etc/apt/sources.list.d/ next to the machine's Debian entries, runs apt-get
 # update, and installs dpkg-dev and the -dev packages libcurl links with.
 # Everything downloaded or built stays in DEPS_DIR, which git ignores.
 set -eu
 
+# The one place the curl source version is named: Debian 12's current
+# security release (`apt-cache showsrc curl`). The build fetches exactly this.
+CURL_DEB_VERSION=7.88.1-10+deb12u15
+
+check=false
+if [ "${1:-}" = --check ]; then
+	check=true
+	shift
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps=${1:-$root/.deps}
+case $deps in /*) ;; *) deps=$PWD/$deps ;; esac
 prefix=$deps/curl
 
 # Every protocol and optional library but HTTP(S), OpenSSL and zlib is off:
@@ -28,23 +44,33 @@ FLAGS="--disable-shared --enable-static --with-openssl --with-zlib
 --disable-gopher --disable-mqtt --disable-manual --disable-libcurl-option --disable-ntlm
 --disable-ntlm-wb --disable-cookies
 --disable-alt-svc --disable-hsts --disable-netrc --disable-doh --disable-mime
---disable-unix-sockets --disable-socketpair --disable-tls-srp --disable-progress-meter
+--disable-socketpair --disable-tls-srp --disable-progress-meter
 --disable-dependency-tracking --enable-symbol-hiding --without-libssh2 --without-libssh
 --without-wolfssh --without-nghttp2 --without-nghttp3 --without-ngtcp2 --without-quiche
 --without-msh3 --without-hyper --without-libpsl --without-libidn2 --without-winidn
 --without-brotli --without-zstd --without-librtmp --without-gssapi --without-libgsasl
 --without-ca-fallback"
+# Reproducible: no build path in the objects (debug info, __FILE__) and
+# deterministic archives (ar D); curl embeds no build date.
 CFLAGS_CURL="-O2 -g -ffunction-sections -fdata-sections"
-want=$(printf '%s\n%s\n' "$FLAGS" "$CFLAGS_CURL" | cksum | cut -d' ' -f1)
+want="curl $CURL_DEB_VERSION $(printf '%s\n%s\n' "$FLAGS" "$CFLAGS_CURL" | cksum | cut -d' ' -f1)"
 
 built() {
-	[ -f "$prefix/lib/libcurl.a" ] && [ -f "$prefix/.dcgen-flags" ] &&
-		[ "$(cat "$prefix/.dcgen-flags")" = "$want" ]
+	[ -f "$prefix/lib/libcurl.a" ] && [ -f "$prefix/.dcgen-stamp" ] &&
+		[ "$(cat "$prefix/.dcgen-stamp")" = "$want" ]
 }
 
 if built; then
 	echo "$prefix"
 	exit 0
+fi
+if $check; then
+	if [ -f "$prefix/.dcgen-stamp" ]; then
+		echo "static-curl: $prefix holds $(cat "$prefix/.dcgen-stamp"), not $want" >&2
+	else
+		echo "static-curl: no static libcurl in $prefix" >&2
+	fi
+	exit 1
 fi
 
 mkdir -p "$deps"
@@ -101,10 +127,13 @@ fi
 src=$deps/curl-src
 rm -rf "$src" "$prefix"
 mkdir -p "$src"
-echo "static-curl: fetching Debian's curl source package into $src" >&2
-(cd "$src" && apt-get source -qq curl >apt-source.log 2>&1) || {
+echo "static-curl: fetching Debian's curl source package $CURL_DEB_VERSION into $src" >&2
+(cd "$src" && apt-get source -qq "curl=$CURL_DEB_VERSION" >apt-source.log 2>&1) || {
 	cat "$src/apt-source.log" >&2
-	echo "static-curl: 'apt-get source curl' failed; a deb-src entry for Debian is needed" >&2
+	echo "static-curl: 'apt-get source curl=$CURL_DEB_VERSION' failed; versions the archive serves:" \
+		"$(apt-cache showsrc curl 2>/dev/null | sed -n 's/^Version: //p' | tr '\n' ' ')" >&2
+	echo "static-curl: a deb-src entry for Debian is needed; after a Debian security update," \
+		"set CURL_DEB_VERSION in scripts/static-curl.sh to the new version" >&2
 	exit 1
 }
 dir=$(find "$src" -mindepth 1 -maxdepth 1 -type d -name 'curl-*' | head -1)
@@ -118,8 +147,9 @@ echo "static-curl: building $(basename "$dir") (about a minute; log in $src/buil
 	find . -name configure -o -name Makefile.in -o -name aclocal.m4 -o -name curl_config.h.in |
 		xargs touch
 	# shellcheck disable=SC2086
-	./configure --prefix="$prefix" $FLAGS CFLAGS="$CFLAGS_CURL" \
-		ACLOCAL=true AUTOMAKE=true AUTOCONF=true AUTOHEADER=true
+	./configure --prefix="$prefix" $FLAGS \
+		CFLAGS="$CFLAGS_CURL -ffile-prefix-map=$dir=curl-$CURL_DEB_VERSION" \
+		AR_FLAGS=crD ACLOCAL=true AUTOMAKE=true AUTOCONF=true AUTOHEADER=true
 	make -j"$(nproc)" -C lib
 	make -C lib install
 	make -C include install
@@ -129,6 +159,6 @@ echo "static-curl: building $(basename "$dir") (about a minute; log in $src/buil
 	echo "static-curl: building libcurl failed; full log in $src/build.log" >&2
 	exit 1
 }
-echo "$want" >"$prefix/.dcgen-flags"
+echo "$want" >"$prefix/.dcgen-stamp"
 echo "static-curl: libcurl $(sed -n 's/^#define LIBCURL_VERSION "\(.*\)"/\1/p' "$prefix/include/curl/curlver.h") in $prefix" >&2
 echo "$prefix"

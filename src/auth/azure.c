@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cred.h"
 #include "util/codec.h"
 #include "util/fs.h"
 #include "util/http.h"

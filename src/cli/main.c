@@ -10,6 +10,7 @@
 #include "cli/crypt.h"
 #include "cli/steps.h"
 #include "core/cache.h"
+#include "dcgen_build.h"
 #include "front/generate.h"
 #include "providers/provider.h"
 #include "util/buf.h"
@@ -71,6 +72,13 @@ static void sink(enum dc_log_level level, const char *line)
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
 
 	put_line(prefix[level], line);
+}
+
+/* "dcgen 0.1.0 (v0.1.0-3-gabc1234-dirty)": the version and what `git describe
+ * --always --dirty` said when this binary was built ("unknown" outside git). */
+static void print_version(void)
+{
+	printf("dcgen %s (%s)\n", DCGEN_VERSION, DCGEN_DESCRIBE);
 }
 
 static void usage(FILE *f)
@@ -137,7 +145,7 @@ static int cmd_generate(int argc, char **argv)
 		case 'v': level = DC_LOG_DEBUG; break;
 		case 'q': level = DC_LOG_ERROR; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("dcgen %s\n", DCGEN_VERSION); return 0;
+		case 'V': print_version(); return 0;
 		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
 		default: return usage_error("unknown option", argv[optind - 1]);
 		}
@@ -233,7 +241,7 @@ int main(int argc, char **argv)
 	else if (argc >= 2 && !strcmp(argv[1], "help"))
 		usage(stdout), rc = 0;
 	else if (argc >= 2 && !strcmp(argv[1], "version"))
-		printf("dcgen %s\n", DCGEN_VERSION), rc = 0;
+		print_version(), rc = 0;
 	else if (argc < 2) {
 		usage(stderr);
 		rc = EXIT_USAGE;

@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/secret.h"
 
@@ -61,24 +60,4 @@ time_t dc_cred_list_expiry(const dc_cred_list *l)
 		if (l->items[i].expires_at && (!min || l->items[i].expires_at < min))
 			min = l->items[i].expires_at;
 	return min;
-}
-
-int dc_host_from_url(dc_buf *out, const char *url)
-{
-	const char *p = url, *end, *at;
-
-	if (!strncasecmp(p, "https://", 8))
-		p += 8;
-	else if (!strncasecmp(p, "http://", 7))
-		p += 7;
-	end = p + strcspn(p, "/?#");
-	/* never carry "user:password@" into a registry key */
-	for (at = p; at < end; at++)
-		if (*at == '@')
-			p = at + 1;
-	if (end == p)
-		return dc_error_set(DC_EUSAGE, "'%s' names no registry host", url);
-	if (dc_buf_put(out, p, (size_t)(end - p)) < 0)
-		return dc_error_set(DC_ERR, "out of memory");
-	return 0;
 }

@@ -37,8 +37,4 @@ void dc_cred_list_release(dc_cred_list *l);
 /* The earliest expiry in the list, 0 when none has one. */
 time_t dc_cred_list_expiry(const dc_cred_list *l);
 
-/* The registry key of a URL: "https://a.example:5000/x" -> "a.example:5000";
- * a bare "host[:port]" comes back as it is. DC_EUSAGE when there is no host. */
-int dc_host_from_url(dc_buf *out, const char *url) DC_MUST_USE;
-
 #endif

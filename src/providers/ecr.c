@@ -11,6 +11,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/time.h"
+#include "util/url.h"
 
 #define ECR_TARGET "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
 #define ECR_PUBLIC_TARGET "SpencerFrontendService.GetAuthorizationToken"

@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner/dockerignore.h"
@@ -193,8 +195,10 @@ static int negotiate(dc_engine *e)
 	int err, minor;
 
 	if ((err = dc_hclient_send(e->c, &req, &r)) < 0) {
-		dc_buf_puts(&v, dc_error_last());
-		err = dc_error_set(DC_ERR, "%s; is dockerd running? check DOCKER_HOST", v.ptr);
+		if (!strncmp(dc_error_last(), "cannot reach", 12)) {
+			dc_buf_puts(&v, dc_error_last());
+			err = dc_error_set(err, "%s; is dockerd running? check DOCKER_HOST", v.ptr);
+		}
 		goto done;
 	}
 	if (r.status != 200) {
@@ -204,8 +208,20 @@ static int negotiate(dc_engine *e)
 	}
 	err = dc_hclient_resp_header(&v, &r, "Api-Version");
 	if (err == DC_ENOTFOUND) {
-		err = dc_error_set(DC_ERR, "the Docker engine at '%s' sent no API-Version; is it a Docker engine?", e->host);
-		goto done;
+		/* engines before 1.25 say it only in GET /version */
+		dc_hclient_req vreq = { .method = "GET", .path = "/version", .timeout_ms = 30000 };
+		json_t *doc = NULL;
+		const char *s;
+
+		if ((err = dc_hclient_send(e->c, &vreq, &r)) < 0)
+			goto done;
+		if (r.status == 200 && dc_json_parse_object(&doc, r.body.ptr, r.body.len, "the Docker engine") == 0 &&
+		    (s = dc_json_str(doc, "ApiVersion")))
+			err = dc_buf_puts(&v, s) < 0 ? dc_error_set(DC_ERR, "out of memory") : 0;
+		else
+			err = dc_error_set(DC_ERR, "the Docker engine at '%s' sent no API version; is it a Docker engine?",
+					   e->host);
+		json_decref(doc);
 	}
 	if (err < 0)
 		goto done;
@@ -347,9 +363,12 @@ typedef struct {
 	long timeout_ms;       /* -1: none */
 	int interruptible;
 	size_t max_reply;
+	void (*on_headers)(long status, void *ctx);
+	void *headers_ctx;
+	volatile int *abort;
 } call_opts;
 
-static int call(dc_engine *e, const call_opts *o, dc_hclient_resp *r)
+static int call_on(dc_engine *e, dc_hclient *c, const call_opts *o, dc_hclient_resp *r)
 {
 	dc_buf path = DC_BUF_INIT, body = DC_BUF_INIT;
 	const char *hdrs_json[] = { "Content-Type: application/json", NULL };
@@ -384,13 +403,21 @@ static int call(dc_engine *e, const call_opts *o, dc_hclient_resp *r)
 			.max_reply = o->max_reply,
 			.timeout_ms = o->timeout_ms < 0 ? 0 : o->timeout_ms ? o->timeout_ms : SHORT_TIMEOUT_MS,
 			.interruptible = o->interruptible,
+			.on_headers = o->on_headers,
+			.headers_ctx = o->headers_ctx,
+			.abort = o->abort,
 		};
-		err = dc_hclient_send(e->c, &req, r);
+		err = dc_hclient_send(c, &req, r);
 	}
 done:
 	dc_buf_release(&path);
 	dc_buf_release(&body);
 	return err;
+}
+
+static int call(dc_engine *e, const call_opts *o, dc_hclient_resp *r)
+{
+	return call_on(e, e->c, o, r);
 }
 
 /* Query-escape `s` onto b. */
@@ -1248,6 +1275,147 @@ int dc_engine_container_logs(dc_engine *e, const char *id, int follow, dc_engine
 	if (r.status != 200)
 		err = fail(&r, "read the output of container '%s'", id);
 done:
+	dc_engine_demux_release(&d);
+	dc_buf_release(&path);
+	dc_hclient_resp_release(&r);
+	return err;
+}
+
+/* ---- attach, then start ---- */
+
+typedef struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	int state;          /* 0: attaching, 1: attached, 2: the attach is over */
+	long status;        /* of the attach */
+	volatile int abort; /* ends the attach when the start failed */
+	dc_engine *e;
+	const char *id;
+	int start_err;
+	char start_msg[512];
+} attach_ctx;
+
+static void attached(long status, void *ctx)
+{
+	attach_ctx *a = ctx;
+
+	pthread_mutex_lock(&a->lock);
+	a->status = status;
+	if (a->state == 0)
+		a->state = 1;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The starter thread: once the attach stream is open, start the container
+ * on a connection of its own. */
+static void *starter(void *arg)
+{
+	attach_ctx *a = arg;
+	dc_hclient *c = NULL;
+	dc_hclient_resp r = DC_HCLIENT_RESP_INIT;
+	dc_buf path = DC_BUF_INIT;
+	struct timespec until;
+	int state, err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	pthread_mutex_lock(&a->lock);
+	while (a->state == 0)
+		if (pthread_cond_timedwait(&a->cv, &a->lock, &until) != 0)
+			break;
+	state = a->state;
+	pthread_mutex_unlock(&a->lock);
+	if (state != 1 || a->status != 200) {
+		if (state == 0)
+			err = dc_error_set(DC_ERR, "the Docker engine did not attach to container '%s' within 60 s", a->id);
+		goto done; /* the attach failed: it says why */
+	}
+	if ((err = dc_hclient_open(&c, &a->e->opts)) < 0 ||
+	    (err = dc_buf_printf(&path, "/containers/%s/start", a->id)) < 0)
+		goto done;
+	{
+		call_opts o = { .method = "POST", .path = path.ptr };
+
+		if ((err = call_on(a->e, c, &o, &r)) < 0)
+			goto done;
+	}
+	if (r.status != 204 && r.status != 304)
+		err = fail(&r, "start container '%s'", a->id);
+done:
+	if (err < 0) {
+		a->start_err = err;
+		snprintf(a->start_msg, sizeof(a->start_msg), "%s", dc_error_last());
+		a->abort = 1;
+	}
+	dc_buf_release(&path);
+	dc_hclient_resp_release(&r);
+	dc_hclient_free(c);
+	return NULL;
+}
+
+int dc_engine_container_start_attached(dc_engine *e, const char *id, dc_engine_line_fn on_line, void *ctx)
+{
+	dc_hclient_resp r = DC_HCLIENT_RESP_INIT;
+	dc_engine_demux d;
+	dc_buf path = DC_BUF_INIT;
+	attach_ctx a;
+	pthread_t th;
+	int err, tty, started = 0;
+
+	if ((err = check_ref(id, "container")) < 0)
+		return err;
+	if ((err = container_tty(&tty, e, id)) < 0)
+		return err;
+	memset(&a, 0, sizeof(a));
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cv, NULL);
+	a.e = e;
+	a.id = id;
+	dc_engine_demux_init(&d, tty, on_line, ctx);
+	if (dc_buf_printf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1", id) < 0) {
+		err = dc_error_set(DC_ERR, "out of memory");
+		goto done;
+	}
+	if (pthread_create(&th, NULL, starter, &a) != 0) {
+		err = dc_error_set(DC_ERR, "cannot start a thread to start container '%s'", id);
+		goto done;
+	}
+	started = 1;
+	{
+		/* without an Upgrade header the engine answers 200 and streams
+		 * the raw output until the container's streams close */
+		call_opts o = { .method = "POST", .path = path.ptr, .write = demux_write, .write_ctx = &d,
+				.timeout_ms = -1, .interruptible = 1, .on_headers = attached, .headers_ctx = &a,
+				.abort = &a.abort };
+
+		err = call(e, &o, &r);
+	}
+	pthread_mutex_lock(&a.lock);
+	a.state = 2;
+	pthread_cond_signal(&a.cv);
+	pthread_mutex_unlock(&a.lock);
+	pthread_join(th, NULL);
+	started = 0;
+	if (a.start_err < 0 && r.status == 200) {
+		err = dc_error_set(a.start_err, "%s", a.start_msg);
+		goto done;
+	}
+	if (err < 0)
+		goto done;
+	dc_engine_demux_flush(&d);
+	if (r.status != 200)
+		err = fail(&r, "attach to container '%s'", id);
+done:
+	if (started) {
+		pthread_mutex_lock(&a.lock);
+		a.state = 2;
+		pthread_cond_signal(&a.cv);
+		pthread_mutex_unlock(&a.lock);
+		pthread_join(th, NULL);
+	}
+	pthread_mutex_destroy(&a.lock);
+	pthread_cond_destroy(&a.cv);
 	dc_engine_demux_release(&d);
 	dc_buf_release(&path);
 	dc_hclient_resp_release(&r);

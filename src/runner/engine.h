@@ -7,8 +7,7 @@
  *   err = dc_engine_image_build(e, &build, on_line, ctx);
  *   err = dc_engine_network_create(&net_id, e, "dcgen-1234-step", labels);
  *   err = dc_engine_container_create(&id, e, &spec);
- *   err = dc_engine_container_start(e, id);
- *   err = dc_engine_container_logs(e, id, 1, on_line, ctx);   until it exits
+ *   err = dc_engine_container_start_attached(e, id, on_line, ctx);   until it exits
  *   err = dc_engine_container_wait(&code, e, id);
  *   err = dc_engine_container_remove(e, id, 1, 1);
  *   dc_engine_free(e);
@@ -188,6 +187,14 @@ typedef struct {
 /* POST /containers/create. *id gets the id (caller frees). */
 int dc_engine_container_create(char **id, dc_engine *e, const dc_engine_container *spec) DC_MUST_USE;
 int dc_engine_container_start(dc_engine *e, const char *id) DC_MUST_USE;
+/* Attach to the container's stdout and stderr (POST /attach, stream=1),
+ * start it once the stream is open, and deliver its output lines until its
+ * streams close (it exited), as `docker run` does. Prefer this to start +
+ * logs: a log driver's follow stream can lose the last line when the
+ * container exits (seen here with json-file, about 1 run in 30). on_line is
+ * called in the calling thread. Interruptible. Then call _wait for the code. */
+int dc_engine_container_start_attached(dc_engine *e, const char *id, dc_engine_line_fn on_line,
+				       void *ctx) DC_MUST_USE;
 /* GET /containers/{id}/logs (stdout and stderr, from the start): with
  * `follow`, until the container stops. Multiplexed frames (8-byte headers)
  * are split apart unless the container has a TTY; output is cut into

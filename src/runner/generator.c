@@ -512,11 +512,13 @@ int dc_generator_run(dc_gen_result *out, dc_engine *e, const dc_gen_spec *g, dc_
 		goto done;
 
 	/* 3. run it, its output to the caller, its exit code */
-	if ((err = dc_engine_container_start(e, id)) < 0)
-		goto done;
-	logs_err = dc_engine_container_logs(e, id, 1, on_line, ctx);
+	logs_err = dc_engine_container_start_attached(e, id, on_line, ctx);
 	if (logs_err < 0 && dc_hclient_interrupted())
 		goto interrupted;
+	if (logs_err < 0) {
+		err = logs_err;
+		goto done;
+	}
 	if ((err = dc_engine_container_wait(&code, e, id)) < 0) {
 		if (dc_hclient_interrupted())
 			goto interrupted;
@@ -524,7 +526,10 @@ int dc_generator_run(dc_gen_result *out, dc_engine *e, const dc_gen_spec *g, dc_
 	}
 	out->exit_code = code;
 
-	/* 4. and 5. read the file, delete it and its directory at once */
+	/* 4. and 5. read the file, delete it and its directory at once (a
+	 * signal handler may have deleted them already: then say so) */
+	if (dc_hclient_interrupted())
+		goto interrupted;
 	err = read_output(&file, e, id, w);
 	if (err == DC_ENOTFOUND) {
 		dc_error_clear();

@@ -88,6 +88,9 @@ int dc_hclient_open(dc_hclient **out, const dc_hclient_opts *o)
 	pthread_once(&global_once, global_init);
 	if (!global_ok)
 		return dc_error_set(DC_ERR, "cannot initialise libcurl");
+	if (o->unix_path && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_UNIX_SOCKETS))
+		return dc_error_set(DC_EUSAGE, "cannot reach %s at 'unix://%s': this build's libcurl has no unix socket support; rebuild it (scripts/static-curl.sh) or use DOCKER_HOST=tcp://",
+				    o->what ? o->what : "the server", o->unix_path);
 	if (!(c = calloc(1, sizeof(*c))))
 		return dc_error_set(DC_ERR, "out of memory");
 	c->unix_path = dup_or_null(o->unix_path, &oom);
@@ -117,6 +120,7 @@ typedef struct {
 	dc_hclient_resp *resp;
 	int cb_err;     /* a callback's negative code */
 	int cb_failed;  /* the callback aborted (its message is set) */
+	int aborted;    /* req->abort ended it */
 } xfer;
 
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
@@ -129,6 +133,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 		dc_buf_reset(&x->resp->headers);
 	if (dc_buf_put(&x->resp->headers, p, len) < 0)
 		return 0;
+	if (x->req->on_headers && (len == 2 || len == 1) && (p[0] == '\r' || p[0] == '\n')) {
+		long status = 0;
+
+		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200)
+			x->req->on_headers(status, x->req->headers_ctx);
+	}
 	return len;
 }
 
@@ -171,6 +182,10 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	xfer *x = ctx;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
+	if (x->req->abort && *x->req->abort) {
+		x->aborted = 1;
+		return 1;
+	}
 	return x->req->interruptible && interrupted ? 1 : 0;
 }
 
@@ -204,6 +219,15 @@ static int transport_error(const dc_hclient *c, const dc_hclient_req *req, CURLc
 	case CURLE_SSL_CERTPROBLEM:
 		return dc_error_set(DC_ERR, "TLS with %s at '%s' failed (%s); check DOCKER_CERT_PATH and the certificates",
 				    c->what, c->where, why);
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		/* a peer that refuses our client certificate ends the handshake
+		 * with an alert: libcurl sees it on the first read */
+		if (!c->unix_path && !strncmp(c->base_url, "https:", 6) && strstr(why, "SSL"))
+			return dc_error_set(DC_ERR, "TLS with %s at '%s' failed (%s); check DOCKER_CERT_PATH and the certificates",
+					    c->what, c->where, why);
+		return dc_error_set(DC_ERR, "%s %s to %s at '%s' failed: %s", req->method, req->path, c->what,
+				    c->where, why);
 	case CURLE_WRITE_ERROR:
 		if (r->body.overflow)
 			return dc_error_set(DC_ERR, "%s at '%s' sent a reply larger than %zu bytes to %s %s",
@@ -222,7 +246,7 @@ int dc_hclient_send(dc_hclient *c, const dc_hclient_req *req, dc_hclient_resp *o
 	char errbuf[CURL_ERROR_SIZE];
 	dc_buf url = DC_BUF_INIT;
 	size_t max = req->max_reply ? req->max_reply : (size_t)1 << 20;
-	xfer x = { c, req, out, 0, 0 };
+	xfer x = { c, req, out, 0, 0, 0 };
 	CURL *k = c->curl;
 	CURLcode rc;
 	int err = 0;
@@ -297,6 +321,8 @@ int dc_hclient_send(dc_hclient *c, const dc_hclient_req *req, dc_hclient_resp *o
 		     rc == CURLE_OK ? "HTTP" : curl_easy_strerror(rc), out->status, out->body.len);
 	if (x.cb_failed) {
 		err = x.cb_err < 0 ? x.cb_err : DC_ERR; /* the callback set the message */
+	} else if (x.aborted) {
+		err = dc_error_set(DC_ERR, "%s %s to %s was aborted", req->method, req->path, c->what);
 	} else if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && req->interruptible && interrupted)) {
 		err = dc_error_set(DC_ERR, "interrupted while waiting for %s", c->what);
 	} else if (rc != CURLE_OK) {

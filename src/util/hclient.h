@@ -80,6 +80,14 @@ typedef struct {
 	size_t max_reply;           /* cap on a collected body; 0: 1 MiB */
 	long timeout_ms;            /* whole request; 0: none */
 	int interruptible;          /* ended by dc_hclient_interrupt() */
+	/* called once the reply's headers are in (before any body), with its
+	 * status; may be NULL. For a stream that must be open before something
+	 * else happens (attach, then start). */
+	void (*on_headers)(long status, void *ctx);
+	void *headers_ctx;
+	/* when it points at a non-zero value the request ends (within about a
+	 * second) with DC_ERR "aborted"; may be NULL. Set from another thread. */
+	volatile int *abort;
 } dc_hclient_req;
 
 typedef struct {

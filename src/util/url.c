@@ -2,6 +2,7 @@
 #include "util/url.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
 
@@ -65,5 +66,25 @@ int dc_url_check(const char *url, const char *what, const char *remedy)
 			return dc_error_set(DC_EUSAGE, "%s is '%s', plain http to another machine; use https", what,
 					    url);
 	}
+	return 0;
+}
+
+int dc_host_from_url(dc_buf *out, const char *url)
+{
+	const char *p = url, *end, *at;
+
+	if (!strncasecmp(p, "https://", 8))
+		p += 8;
+	else if (!strncasecmp(p, "http://", 7))
+		p += 7;
+	end = p + strcspn(p, "/?#");
+	/* never carry "user:password@" into a registry key */
+	for (at = p; at < end; at++)
+		if (*at == '@')
+			p = at + 1;
+	if (end == p)
+		return dc_error_set(DC_EUSAGE, "'%s' names no registry host", url);
+	if (dc_buf_put(out, p, (size_t)(end - p)) < 0)
+		return dc_error_set(DC_ERR, "out of memory");
 	return 0;
 }

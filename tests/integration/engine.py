@@ -48,7 +48,7 @@ class EngineError(Exception):
 
 
 class Engine:
-    def __init__(self, timeout=60):
+    def __init__(self, timeout=60, extra_args=()):
         self.client = docker_client()
         dockerd = shutil.which("dockerd")
         if not dockerd or not self.client:
@@ -70,7 +70,7 @@ class Engine:
              "--exec-root", os.path.join(self.dir, "exec"), "-H", self.host,
              "--pidfile", os.path.join(self.dir, "docker.pid"),
              "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false",
-             "--ip-masq=false", "--userland-proxy=false"],
+             "--ip-masq=false", "--userland-proxy=false"] + list(extra_args),
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self._wait(timeout)
@@ -79,9 +79,9 @@ class Engine:
             raise
 
     @classmethod
-    def start_or_skip(cls):
+    def start_or_skip(cls, **kwargs):
         try:
-            return cls()
+            return cls(**kwargs)
         except EngineError as e:
             loud_skip(f"the Docker engine cannot start here: {e}", e.log)
 

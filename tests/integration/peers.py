@@ -298,5 +298,25 @@ class DcgenCase(unittest.TestCase):
         self.assertEqual(os.listdir(self.out), [])
 
 
+SKIP = 77  # CTest's SKIP_RETURN_CODE: reported as skipped, never as passed
+
+
 def main():
-    unittest.main(verbosity=2)
+    """Run the module's tests: exit 1 when any failed or errored (or none ran),
+    else 77 when any was skipped (CTest shows it as skipped, and make test and
+    CI fail on it: a skip means a class of tests did not run), else 0."""
+    prog = unittest.main(verbosity=2, exit=False)
+    r = prog.result
+    if not r.wasSuccessful() or r.testsRun == 0:
+        if r.testsRun == 0:
+            print("FAILED: no test ran", file=sys.stderr)
+        sys.exit(1)
+    if r.skipped:
+        bar = "=" * 72
+        print(f"\n{bar}\nSKIPPED {len(r.skipped)} of {r.testsRun} tests; they did NOT run and are not passed:",
+              file=sys.stderr)
+        for test, reason in r.skipped:
+            print(f"  {test.id()}: {reason}", file=sys.stderr)
+        print(bar, file=sys.stderr, flush=True)
+        sys.exit(SKIP)
+    sys.exit(0)

@@ -1,6 +1,6 @@
 """dcgen's gcr provider against a local Google token endpoint and metadata
 server (tests/peers/google_server.py) that verify the JWT bearer grant with
-`cryptography`: keys by content and by file, Artifact Registry locations,
+joserfc: keys by content and by file, Artifact Registry locations,
 identity checks, refused keys, bad replies, bad keys, and the metadata path."""
 import json
 import os

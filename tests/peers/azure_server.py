@@ -23,6 +23,12 @@ AcrServer   POST /oauth2/exchange: a form with exactly grant_type=access_token,
 
 Faults come from a script, one behaviour per request ("ok", "500", "notjson",
 "norefresh", "401"); when it runs out: "ok".
+
+The form fields are those of Microsoft's published protocol ("Microsoft identity
+platform and the OAuth 2.0 client credentials flow"); Microsoft's client library
+(msal) is not installed where this suite runs (`python3 -c 'import msal'`
+fails; no PyPI), so no request of msal's is compared byte for byte
+(tests/integration/test_oracles.py says the same).
 """
 import http.client
 import secrets

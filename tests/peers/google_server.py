@@ -3,13 +3,19 @@ server, for dcgen's gcr provider. Where Google has no emulator, this checks
 requests against the published protocol with a real library, never echoes.
 
 Token endpoint, POST /token (the JWT bearer grant for service accounts, RFC 7523
-as Google documents it): the form must have exactly grant_type=urn:ietf:params:
-oauth:grant-type:jwt-bearer and assertion=JWT. The JWT's RS256 signature is
-verified with `cryptography` against the public half of the key registered for
-its iss; header alg RS256, typ JWT, kid = the key's private_key_id; claims iss =
-the account, scope = cloud-platform, aud = this endpoint's URL, iat within 60 s
-of now, exp == iat + 3600, nothing else. Refusals answer as Google does
-(400 {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}).
+as Google documents it in "Using OAuth 2.0 for Server to Server Applications"):
+the form must have exactly grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer
+and assertion=JWT. The JWT is decoded and its RS256 signature verified by
+joserfc (a third-party JOSE implementation, not dcgen's reading of the RFCs)
+with the public half of the key registered for its iss, and its claims checked
+by joserfc's claims registry. What Google accepts is accepted, not only dcgen's
+exact shape: header alg RS256, typ (if any) JWT, kid (if any) the key's
+private_key_id; claims iss = the account, scope a space-separated list with
+cloud-platform, aud = this endpoint's URL, iat not in the future and within
+5 min of now, exp after now and at most iat + 3600; other claims (such as sub,
+for domain-wide delegation) and any claim order are fine. Refusals answer as
+Google does (400 {"error": "invalid_grant", "error_description": "Invalid JWT
+Signature."}).
 
 Metadata server, GET /computeMetadata/v1/...: the default service account's
 token, email, and the project id; a request without "Metadata-Flavor: Google"
@@ -23,12 +29,19 @@ import secrets
 import time
 import urllib.parse
 
+from cryptography.hazmat.primitives import serialization
+from joserfc import jws, jwt
+from joserfc.errors import BadSignatureError, JoseError
+from joserfc.jwk import RSAKey
+
 import jwt_rs256
 from localserver import LocalHandler, LocalServer
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 BAD_SIG = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+MAX_LIFETIME = 3600   # Google: "a maximum of 1 hour after the issued time"
+CLOCK_SKEW = 300
 BAD_TIME = {"error": "invalid_grant", "error_description":
             "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable "
             "timeframe. Check your iat and exp values in the JWT claim."}
@@ -56,7 +69,7 @@ class GoogleServer(LocalServer):
 
     def __init__(self, expires_in=3599, script=(), slow_seconds=30):
         super().__init__(script)
-        self.accounts = {}              # email -> (public key, private_key_id)
+        self.accounts = {}              # email -> (joserfc public key, private_key_id)
         self.token = "ya29.dcgen-" + secrets.token_hex(16)   # under bcrypt's 72 bytes
         self.expires_in = expires_in
         self.slow_seconds = slow_seconds
@@ -70,7 +83,8 @@ class GoogleServer(LocalServer):
     def add_account(self, email, project_id):
         """Register a new service account; returns its key file dict."""
         key, private = service_account_key(email, project_id, self.token_uri)
-        self.accounts[email] = (private.public_key(), key["private_key_id"])
+        self.accounts[email] = (RSAKey.import_key(private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)), key["private_key_id"])
         return key
 
     def check_grant(self, content_type, body):
@@ -90,25 +104,40 @@ class GoogleServer(LocalServer):
         with self.lock:
             self.assertions.append(assertion)
         try:
-            unverified = json.loads(jwt_rs256.b64url_decode(assertion.split(".")[1]))
+            unverified = json.loads(jws.extract_compact(assertion.encode()).payload)
             public, kid = self.accounts[unverified["iss"]]
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (JoseError, ValueError, KeyError, IndexError, TypeError):
             return 400, {"error": "invalid_grant", "error_description": "Invalid grant: account not found"}, "iss"
         try:
-            header, claims = jwt_rs256.verify(assertion, public)
-        except ValueError as e:
-            return 400, BAD_SIG, str(e)
-        if header != {"alg": "RS256", "typ": "JWT", "kid": kid}:
+            token = jwt.decode(assertion, public, algorithms=["RS256"])
+        except BadSignatureError:
+            return 400, BAD_SIG, "bad signature"
+        except (JoseError, ValueError) as e:
+            return 400, BAD_SIG, f"undecodable: {e!r}"
+        header, claims = token.header, token.claims
+        if header.get("typ", "JWT") != "JWT" or header.get("kid", kid) != kid:
             return 400, BAD_SIG, f"header {header}"
-        if sorted(claims) != ["aud", "exp", "iat", "iss", "scope"]:
-            return 400, {"error": "invalid_request", "error_description": "Invalid JWT claims"}, f"claims {sorted(claims)}"
-        if claims["scope"] != SCOPE:
+        now = int(time.time())
+        try:
+            jwt.JWTClaimsRegistry(
+                now=now, leeway=CLOCK_SKEW,
+                iss={"essential": True, "value": unverified["iss"]},
+                aud={"essential": True, "value": self.token_uri},
+                scope={"essential": True}, iat={"essential": True}, exp={"essential": True},
+            ).validate(claims)
+        except JoseError as e:
+            claim = getattr(e, "claim", "") or str(e)
+            if "scope" in claim:
+                return 400, {"error": "invalid_scope", "error_description": "Invalid OAuth scope"}, "scope"
+            if "aud" in claim:
+                return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: aud"}, "aud"
+            if "iat" in claim or "exp" in claim:
+                return 400, BAD_TIME, "iat/exp"
+            return 400, {"error": "invalid_request", "error_description": "Invalid JWT claims"}, f"claims: {e!r}"
+        if not isinstance(claims["scope"], str) or SCOPE not in claims["scope"].split(" "):
             return 400, {"error": "invalid_scope", "error_description": "Invalid OAuth scope"}, "scope"
-        if claims["aud"] != self.token_uri:
-            return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: aud"}, "aud"
-        iat, exp = claims["iat"], claims["exp"]
-        if not isinstance(iat, int) or not isinstance(exp, int) or abs(iat - time.time()) > 60 \
-                or exp != iat + 3600:
+        if claims["exp"] <= now or claims["exp"] - claims["iat"] > MAX_LIFETIME \
+                or abs(claims["iat"] - now) > CLOCK_SKEW:
             return 400, BAD_TIME, "iat/exp"
         with self.lock:
             self.claims.append(claims)

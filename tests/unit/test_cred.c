@@ -3,6 +3,7 @@
 
 #include "core/cred.h"
 #include "t.h"
+#include "util/url.h"
 
 static void test_add_copies(void)
 {
