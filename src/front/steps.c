@@ -665,7 +665,10 @@ static int auth_for(dc_gen_result *res, run *r, dc_engine *e, const char *encpat
 			spec.container = &c.c;
 			spec.registry = registry;
 			spec.run_id = r->run_id;
-			dc_log_info("running dockercfg generator '%s' for registry '%s'", gensvc, registry);
+			if (registry)
+				dc_log_info("running dockercfg generator '%s' for registry '%s'", gensvc, registry);
+			else
+				dc_log_info("running dockercfg generator '%s'", gensvc);
 			err = dc_generator_run(res, e, &spec, on_line, &lc);
 		}
 		cspec_release(&c);
@@ -753,8 +756,12 @@ static int prepare(run *r, dc_engine *e, const dc_service *s, const inherit *cre
 		}
 		dc_buf_release(&plain);
 		dc_buf_release(&val);
+		/* credentials for private FROM images: every entry of the dockercfg */
+		if (err == 0 && (encpath || gensvc))
+			err = auth_for(&res, r, e, encpath, gensvc, NULL, NULL);
 		if (err == 0) {
 			dc_buf_printf(&lproj, "%s=%s", DC_ENGINE_LABEL_PROJECT, r->project);
+			b.registry_config = res.config.len ? res.config.ptr : NULL;
 			labels[0] = lproj.ptr;
 			b.context_dir = s->context;
 			b.dockerfile = s->dockerfile;
@@ -982,9 +989,7 @@ static int run_container(int *code, run *r, dc_engine *e, const dc_service *s, c
 	if ((err = stepobj_add(&so, id)) < 0)
 		goto done;
 	id = so.ids[so.n - 1];
-	if ((err = dc_engine_container_start(e, id)) < 0)
-		goto done;
-	if ((err = dc_engine_container_logs(e, id, 1, on_line, &lc)) < 0)
+	if ((err = dc_engine_container_start_attached(e, id, on_line, &lc)) < 0)
 		goto done;
 	err = dc_engine_container_wait(code, e, id);
 done:

@@ -649,6 +649,15 @@ class Generators(StepsCase):
         self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
         self.assertIn("okgen | wrote /", r.stdout)
         self.assertIn("use-pulled | built-for-push", r.stdout)
+        # a build FROM the private image, with the service's generator
+        ENGINE.docker("rmi", f"{REGISTRY.host}/team/app:enc")
+        with open(p.path("codeship-services.yml"), "a") as f:
+            f.write("rebuilt:\n  build:\n    context: ./rb\n  dockercfg_service: okgen\n")
+        p.write("rb/Dockerfile", f"FROM {REGISTRY.host}/team/app:enc\nRUN echo rebuilt >> /marker\n")
+        p.write("codeship-steps.yml", "- name: use-rebuilt\n  service: rebuilt\n  command: cat /marker\n")
+        r = self.run_push(p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("use-rebuilt | rebuilt", r.stdout)
         self.assertEqual(os.listdir(self.tmp), [])
         self.assertNoSecret(r)
         self.assertClean()
