@@ -1176,6 +1176,7 @@ static void *job_main(void *arg)
 	}
 	if (j->rc < 0)
 		snprintf(j->err, sizeof(j->err), "%s", dc_error_last());
+	dc_error_clear(); /* this thread's message dies with it */
 	return NULL;
 }
 
