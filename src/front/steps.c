@@ -109,6 +109,28 @@ static void sanitize(dc_buf *b, const char *s, size_t max)
 	}
 }
 
+/* One path component of an image name, as Docker's reference grammar
+ * wants it: [a-z0-9] runs joined by single '-'. */
+static void image_part(dc_buf *b, const char *s, size_t max)
+{
+	size_t n = 0;
+	int sep = 0;
+
+	for (; *s && n < max; s++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)*s);
+		if (isalnum(ch)) {
+			if (sep && n)
+				dc_buf_putc(b, '-'), n++;
+			dc_buf_putc(b, (char)ch);
+			n++;
+			sep = 0;
+		} else
+			sep = 1;
+	}
+	if (!n)
+		dc_buf_putc(b, 'x');
+}
+
 char *dc_steps_project(const char *dir)
 {
 	const char *base = strrchr(dir, '/');
@@ -495,8 +517,9 @@ static char *service_image(run *r, const dc_service *s)
 
 	if (s->image)
 		return strdup(s->image);
-	dc_buf_printf(&b, "%s-", r->project);
-	sanitize(&b, s->name, 60);
+	image_part(&b, r->project, 60);
+	dc_buf_putc(&b, '-');
+	image_part(&b, s->name, 60);
 	return dc_buf_detach(&b, NULL);
 }
 
@@ -610,9 +633,16 @@ static int cspec_make(cspec *c, run *r, dc_engine *e, const dc_service *s, const
 		for (i = 0; i < s->entrypoint.n; i++)
 			if ((err = dc_strv_push(&c->entrypoint, s->entrypoint.v[i], 0)) < 0)
 				return err;
-	for (i = 0; i < s->volumes_from.n; i++)
-		if (push_fmt(&c->volumes_from, "dcgen-%s-vf-%s", r->run_id, s->volumes_from.v[i]) < 0)
-			return DC_ERR;
+	for (i = 0; i < s->volumes_from.n; i++) {
+		dc_buf vf = DC_BUF_INIT;
+		dc_buf_printf(&vf, "dcgen-%s-vf-", r->run_id);
+		sanitize(&vf, s->volumes_from.v[i], 60);
+		err = dc_buf_failed(&vf) ? dc_error_set(DC_ERR, "out of memory")
+					 : dc_strv_push(&c->volumes_from, vf.ptr, 0);
+		dc_buf_release(&vf);
+		if (err < 0)
+			return err;
+	}
 	if (labels_for(&c->labels, r, step, s->name) < 0 || dc_strv_push(&c->aliases, s->name, 0) < 0)
 		return DC_ERR;
 	memset(&c->c, 0, sizeof(c->c));
@@ -863,7 +893,8 @@ static int volumes_from_ready(run *r, dc_engine *e, const dc_service *s, const i
 		if ((err = cspec_make(&c, r, e, v, NULL, NULL, NULL)) == 0 &&
 		    (err = push_fmt(&c.labels, "dcgen.volumes_from=1")) == 0) {
 			dc_buf name = DC_BUF_INIT;
-			dc_buf_printf(&name, "dcgen-%s-vf-%s", r->run_id, v->name);
+			dc_buf_printf(&name, "dcgen-%s-vf-", r->run_id);
+			sanitize(&name, v->name, 60);
 			c.c.name = name.ptr;
 			c.c.labels = (const char *const *)c.labels.v;
 			if (!c.c.cmd) {

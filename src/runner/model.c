@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -16,6 +17,7 @@
 typedef struct {
 	dc_model *m;
 	const char *file; /* short name for messages */
+	const char *base; /* relative paths in this file start here */
 	yaml_document_t doc;
 	int oom;
 	char warned[64][24]; /* ignored keys already warned about */
@@ -218,7 +220,7 @@ static void pathlist(ctx *c, dc_strv *out, yaml_node_t *n, const char *owner, co
 
 	strlist(c, &raw, n, owner, key);
 	for (i = 0; i < raw.n; i++) {
-		char *p = path_join(c, c->m->dir, raw.v[i]);
+		char *p = path_join(c, c->base, raw.v[i]);
 		if (p)
 			push(c, out, p, raw.line[i]);
 		free(p);
@@ -326,7 +328,7 @@ static void parse_build(ctx *c, dc_service *s, yaml_node_t *n, const char *owner
 	char *ctxdir = NULL, *df = NULL;
 
 	if (scalar(n)) {
-		s->context = path_join(c, c->m->dir, scalar(n));
+		s->context = path_join(c, c->base, scalar(n));
 		return;
 	}
 	if (!n || n->type != YAML_MAPPING_NODE) {
@@ -348,7 +350,7 @@ static void parse_build(ctx *c, dc_service *s, yaml_node_t *n, const char *owner
 				diag(c, 0, line_of(k), "%s: 'build.path' is deprecated; use 'build.context'", owner);
 			if ((t = str(c, v, owner, key))) {
 				free(ctxdir);
-				ctxdir = path_join(c, c->m->dir, t);
+				ctxdir = path_join(c, c->base, t);
 				free(t);
 			}
 		} else if (!strcmp(key, "dockerfile") || !strcmp(key, "dockerfile_path")) {
@@ -372,7 +374,7 @@ static void parse_build(ctx *c, dc_service *s, yaml_node_t *n, const char *owner
 				diag(c, 1, line_of(k), "%s: unknown key '%s'", owner, full);
 		}
 	}
-	s->context = ctxdir ? ctxdir : sdup(c, c->m->dir);
+	s->context = ctxdir ? ctxdir : sdup(c, c->base);
 	if (df) {
 		free(s->dockerfile);
 		s->dockerfile = df;
@@ -433,7 +435,7 @@ static void parse_service(ctx *c, dc_service *s, yaml_node_t *k, yaml_node_t *n)
 					     "relative to the services file ('./%s')", owner, raw.v[i], raw.v[i]);
 				} else if (colon) {
 					char *host = strndup(raw.v[i], (size_t)(colon - raw.v[i]));
-					char *abs = host ? path_join(c, c->m->dir, host) : NULL;
+					char *abs = host ? path_join(c, c->base, host) : NULL;
 					dc_buf b = DC_BUF_INIT;
 					if (!host)
 						c->oom = 1;
@@ -482,7 +484,7 @@ static void parse_service(ctx *c, dc_service *s, yaml_node_t *k, yaml_node_t *n)
 		else if (!strcmp(key, "encrypted_dockercfg_path")) {
 			char *t = str(c, v, owner, key);
 			if (t)
-				s->encrypted_dockercfg_path = path_join(c, c->m->dir, t);
+				s->encrypted_dockercfg_path = path_join(c, c->base, t);
 			free(t);
 		} else if (in(key, rejected_keys))
 			diag(c, 1, l, "%s: '%s' is not supported (the hosted CI refused it too)%s", owner, key,
@@ -525,11 +527,51 @@ static void check_refs(ctx *c, const dc_service *s, const dc_strv *v, const char
 	}
 }
 
+static int exists(const char *path, int want_dir)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+}
+
+static void files_exist(ctx *c, const dc_service *s, const dc_strv *v, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (!exists(v->v[i], 0))
+			diag(c, 1, v->line[i], "service '%s': %s '%s' is not a file", s->name, key, v->v[i]);
+}
+
+/* Files the run will need: caught here rather than halfway through a run. */
+static void check_files(ctx *c, const dc_service *s)
+{
+	files_exist(c, s, &s->env_files, "env_file");
+	files_exist(c, s, &s->encrypted_env_files, "encrypted_env_file");
+	files_exist(c, s, &s->encrypted_args_files, "build.encrypted_args_file");
+	if (s->encrypted_dockercfg_path && !exists(s->encrypted_dockercfg_path, 0))
+		diag(c, 1, s->line, "service '%s': encrypted_dockercfg_path '%s' is not a file", s->name,
+		     s->encrypted_dockercfg_path);
+	if (s->build && s->context) {
+		if (!exists(s->context, 1)) {
+			diag(c, 1, s->line, "service '%s': build context '%s' is not a directory", s->name, s->context);
+		} else {
+			dc_buf df = DC_BUF_INIT;
+			dc_buf_printf(&df, "%s/%s", s->context, s->dockerfile ? s->dockerfile : "Dockerfile");
+			if (dc_buf_failed(&df))
+				c->oom = 1;
+			else if (!exists(df.ptr, 0))
+				diag(c, 1, s->line, "service '%s': no Dockerfile at '%s'", s->name, df.ptr);
+			dc_buf_release(&df);
+		}
+	}
+}
+
 static int find_services_file(dc_model *m, const char *path)
 {
 	static const char *const names[] = { "codeship-services.yml", "codeship-services.json",
 					     "docker-compose.yml", NULL };
-	ctx c = { .m = m, .file = "?" };
+	ctx c = { .m = m, .file = "?", .base = m->dir };
 	size_t i;
 
 	if (path) {
@@ -583,13 +625,21 @@ static const char *base(const char *p)
 static int load_services(dc_model *m)
 {
 	ctx c = { .m = m };
+	char *dir = NULL;
 	yaml_node_t *root, *map;
 	yaml_node_pair_t *p;
 	int err;
 
 	c.file = base(m->services_path);
-	if ((err = load_doc(&c, m->services_path)) < 0)
+	if (!(dir = strdup(m->services_path)))
+		return dc_error_set(DC_ERR, "out of memory");
+	if (strrchr(dir, '/') && strrchr(dir, '/') != dir)
+		*strrchr(dir, '/') = 0;
+	c.base = dir;
+	if ((err = load_doc(&c, m->services_path)) < 0) {
+		free(dir);
 		return err;
+	}
 	root = yaml_document_get_root_node(&c.doc);
 	map = root;
 	if (root && root->type == YAML_MAPPING_NODE) {
@@ -643,6 +693,7 @@ static int load_services(dc_model *m)
 	}
 	for (size_t i = 0; i < m->nservices; i++) {
 		dc_service *s = &m->services[i];
+		check_files(&c, s);
 		check_refs(&c, s, &s->depends_on, "depends_on", 0);
 		check_refs(&c, s, &s->links, "links", 1);
 		check_refs(&c, s, &s->volumes_from, "volumes_from", 0);
@@ -652,6 +703,7 @@ static int load_services(dc_model *m)
 	}
 done:
 	yaml_document_delete(&c.doc);
+	free(dir);
 	return c.oom ? dc_error_set(DC_ERR, "out of memory") : 0;
 }
 
@@ -720,7 +772,7 @@ static void parse_step(ctx *c, dc_step *s, yaml_node_t *n, size_t index)
 		else if (!strcmp(key, "encrypted_dockercfg_path")) {
 			char *x = str(c, v, owner, key);
 			if (x)
-				s->encrypted_dockercfg_path = path_join(c, c->m->dir, x);
+				s->encrypted_dockercfg_path = path_join(c, c->base, x);
 			free(x);
 		} else if (!strcmp(key, "on_fail"))
 			on_fail = v;
@@ -842,6 +894,9 @@ static void check_steps(ctx *c, dc_step *v, size_t n, const char *group_service,
 		if (s->dockercfg_service && !dc_model_service(c->m, s->dockercfg_service))
 			diag(c, 1, s->line, "%s: 'dockercfg_service' names unknown service '%s'", owner,
 			     s->dockercfg_service);
+		if (s->encrypted_dockercfg_path && !exists(s->encrypted_dockercfg_path, 0))
+			diag(c, 1, s->line, "%s: encrypted_dockercfg_path '%s' is not a file", owner,
+			     s->encrypted_dockercfg_path);
 		if ((s->type == DC_STEP_RUN || s->type == DC_STEP_PUSH) && !svc && !group_fanout)
 			diag(c, 1, s->line, "%s: needs 'service'", owner);
 		if (s->type == DC_STEP_PUSH && svc) {
@@ -876,7 +931,7 @@ static void check_names(ctx *c, dc_step *v, size_t n, dc_step **seen, size_t *ns
 
 static int load_steps(dc_model *m)
 {
-	ctx c = { .m = m };
+	ctx c = { .m = m, .base = m->dir };
 	dc_step **seen = NULL;
 	size_t nseen = 0, counter = 0;
 	int err;

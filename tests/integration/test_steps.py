@@ -124,10 +124,12 @@ def tearDownModule():
 
 
 class Project:
-    """A directory with a services file, a steps file and whatever else."""
+    """A directory with a services file, a steps file and whatever else.
+    Its name has characters an image name may not hold (made-up image names
+    must cope)."""
 
     def __init__(self, services, steps=None, **files):
-        self.dir = tempfile.mkdtemp(prefix="dcgen-proj-")
+        self.dir = tempfile.mkdtemp(prefix="dcgen-Proj_-.")
         self.write("codeship-services.yml", services)
         if steps is not None:
             self.write("codeship-steps.yml", steps)
@@ -369,7 +371,7 @@ class RunSteps(StepsCase):
           service: image_src
           image_name: localhost:5000/never
         """
-        p = self.project(services, steps, shared__keep="")
+        p = self.project(services, steps, shared__keep="", Dockerfile="FROM busybox\n")
         r = dcgen(["steps"], p)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("skipped (pass --push to push)", r.stderr)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runner/model.h"
@@ -95,6 +96,9 @@ static void test_load_ok(void)
 
 	put("codeship-services.yml", services_ok);
 	put("codeship-steps.yml", steps_ok);
+	put("app.env", "X=1\n");
+	put("creds.encrypted", "x");
+	put("Dockerfile.test", "FROM busybox\n");
 	err = dc_model_load(&m, root, NULL, NULL, 1);
 	if (!CHECK_EQ_INT(err, 0)) {
 		fprintf(stderr, "%s", diags(&m));
@@ -196,6 +200,28 @@ static void test_errors_name_file_line_key(void)
 	dc_model_release(&m);
 }
 
+static void test_paths_are_relative_to_the_services_file(void)
+{
+	dc_model m = DC_MODEL_INIT;
+	char sub[512];
+	int err;
+
+	snprintf(sub, sizeof(sub), "%s/ci", root);
+	mkdir(sub, 0700);
+	put("ci/services.yml", "app:\n  build: ./ctx\n  env_file: [a.env, missing.env]\n  volumes: [./data:/data]\n");
+	put("steps.yml", "- service: app\n  command: true\n  encrypted_dockercfg_path: nope.encrypted\n");
+	err = dc_model_load(&m, root, "ci/services.yml", "steps.yml", 1);
+	CHECK_EQ_INT(err, DC_EUSAGE);
+	CHECK_HAS(diags(&m), "E services.yml:1: service 'app': build context '");
+	CHECK_HAS(diags(&m), "/ci/ctx' is not a directory");
+	CHECK_HAS(diags(&m), "E services.yml:3: service 'app': env_file '");
+	CHECK_HAS(diags(&m), "/ci/missing.env' is not a file");
+	CHECK_HAS(diags(&m), "E steps.yml:1: step 'app-1': encrypted_dockercfg_path '");
+	if (CHECK(m.nservices == 1))
+		CHECK_HAS(m.services[0].volumes.v[0], "/ci/data:/data");
+	dc_model_release(&m);
+}
+
 static void test_compose_fallback(void)
 {
 	dc_model m = DC_MODEL_INIT;
@@ -290,6 +316,7 @@ int main(void)
 		return 1;
 	T_RUN(test_load_ok);
 	T_RUN(test_errors_name_file_line_key);
+	T_RUN(test_paths_are_relative_to_the_services_file);
 	T_RUN(test_compose_fallback);
 	T_RUN(test_split);
 	T_RUN(test_tags);
