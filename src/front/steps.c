@@ -368,7 +368,7 @@ done:
 
 /* KEY=value lines: blank and # lines skipped, "export " dropped, matching
  * surrounding quotes removed. */
-static int parse_env_text(dc_strv *out, const char *text, size_t len, const char *what)
+static int parse_env_text(dc_strv *out, const char *text, size_t len, const char *what, int secret)
 {
 	const char *p = text, *end = text + len;
 	dc_buf line = DC_BUF_INIT;
@@ -402,6 +402,12 @@ static int parse_env_text(dc_strv *out, const char *text, size_t len, const char
 			dc_buf_put(&line, eq + 1, (size_t)(e - eq - 2));
 		else
 			dc_buf_put(&line, eq, (size_t)(e - eq));
+		/* decrypted values never reach dcgen's own messages */
+		if (secret && !dc_buf_failed(&line) &&
+		    dc_log_redact_add(line.ptr + (eq - s)) < 0) {
+			err = dc_error_set(DC_ERR, "out of memory");
+			break;
+		}
 		if (dc_buf_failed(&line) || dc_strv_push(out, line.ptr, 0) < 0) {
 			err = dc_error_set(DC_ERR, "out of memory");
 			break;
@@ -477,7 +483,7 @@ static int service_env(dc_strv *out, run *r, const dc_service *s)
 		snprintf(what, sizeof(what), "service '%s' env_file", s->name);
 		dc_buf_init(&file, 0, DC_BUF_SECRET);
 		if ((err = dc_fs_read_secret(&file, s->env_files.v[i], 1 << 20, what)) < 0 ||
-		    (err = parse_env_text(out, file.ptr, file.len, what)) < 0)
+		    (err = parse_env_text(out, file.ptr, file.len, what, 0)) < 0)
 			goto done;
 	}
 	for (i = 0; i < s->encrypted_env_files.n; i++) {
@@ -486,7 +492,7 @@ static int service_env(dc_strv *out, run *r, const dc_service *s)
 		snprintf(what, sizeof(what), "service '%s' encrypted_env_file '%s'", s->name,
 			 s->encrypted_env_files.v[i]);
 		if ((err = decrypt(r, &plain, s->encrypted_env_files.v[i], NULL, what)) < 0 ||
-		    (err = parse_env_text(out, plain.ptr, plain.len, what)) < 0)
+		    (err = parse_env_text(out, plain.ptr, plain.len, what, 1)) < 0)
 			goto done;
 	}
 	for (i = 0; i < s->encrypted_environment.n; i++) {
@@ -494,12 +500,21 @@ static int service_env(dc_strv *out, run *r, const dc_service *s)
 		dc_buf_init(&plain, 0, DC_BUF_SECRET);
 		snprintf(what, sizeof(what), "service '%s': encrypted_environment entry %zu", s->name, i + 1);
 		if ((err = decrypt(r, &plain, NULL, s->encrypted_environment.v[i], what)) < 0 ||
-		    (err = parse_env_text(out, plain.ptr, plain.len, what)) < 0)
+		    (err = parse_env_text(out, plain.ptr, plain.len, what, 1)) < 0)
 			goto done;
 	}
-	for (i = 0; r->o->env && r->o->env[i]; i++)
-		if ((err = dc_strv_push(out, r->o->env[i], 0)) < 0)
+	for (i = 0; r->o->env && r->o->env[i]; i++) {
+		const char *kv = r->o->env[i], *v;
+		if (strchr(kv, '=')) {
+			err = dc_strv_push(out, kv, 0);
+		} else if ((v = dc_env_get(r->env, kv))) { /* -e NAME: the host's value, as docker run */
+			dc_buf_reset(&file);
+			dc_buf_printf(&file, "%s=%s", kv, v);
+			err = dc_buf_failed(&file) ? dc_error_set(DC_ERR, "out of memory") : dc_strv_push(out, file.ptr, 0);
+		}
+		if (err < 0)
 			goto done;
+	}
 	env_dedupe(out);
 done:
 	dc_buf_release(&file);
@@ -782,7 +797,7 @@ static int prepare(run *r, dc_engine *e, const dc_service *s, const inherit *cre
 				 file ? "build.encrypted_args_file" : "build.encrypted_args");
 			if ((err = decrypt(r, &plain, file ? s->encrypted_args_files.v[i] : NULL,
 					   file ? NULL : s->encrypted_args.v[i - s->encrypted_args_files.n], what)) == 0)
-				err = parse_env_text(&args, plain.ptr, plain.len, what);
+				err = parse_env_text(&args, plain.ptr, plain.len, what, 1);
 		}
 		dc_buf_release(&plain);
 		dc_buf_release(&val);

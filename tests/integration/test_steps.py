@@ -378,9 +378,10 @@ class RunSteps(StepsCase):
 
     def test_run_and_env_flags(self):
         p = self.project(SERVICES_OK, "[]\n", shared__keep="")
-        r = dcgen(["run", "--dir", p.dir, "-e", "EXTRA=from-flag", "app", "sh", "-c", "echo $GREETING $EXTRA"])
+        r = dcgen(["run", "--dir", p.dir, "-e", "EXTRA=from-flag", "-e", "HOSTVAR", "-e", "GREETING=over", "app",
+                   "sh", "-c", "echo $GREETING $EXTRA $HOSTVAR"], env_extra={"HOSTVAR": "from-host"})
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("app | hello from-flag", r.stdout)
+        self.assertIn("app | over from-flag from-host", r.stdout)
         r = dcgen(["run", "--dir", p.dir, "app", "false"])
         self.assertEqual(r.returncode, 1)
         self.assertClean()
