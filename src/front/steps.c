@@ -66,6 +66,7 @@ typedef struct {
 	int key_state; /* 0 not tried, 1 loaded, -1 failed */
 	unsigned counter;
 	int stop; /* a serial failure or a signal: start nothing new */
+	struct reaper *reaper; /* removes finished steps' containers off the critical path */
 } run;
 
 typedef struct {
@@ -858,7 +859,113 @@ typedef struct {
 	size_t n;
 } stepobj;
 
+static void stepobj_remove(run *r, dc_engine *e, stepobj *so);
+
+/* The reaper: one thread with its own engine handle that removes what
+ * finished steps leave, in order (containers before their network), while
+ * the next steps run. dc_steps_run drains it before its final sweep. */
+typedef struct reaper {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	stepobj *q;
+	size_t n, cap;
+	int done;
+	dc_engine *e;
+	run *r;
+} reaper;
+
+static void *reaper_main(void *arg)
+{
+	reaper *rp = arg;
+	stepobj so;
+
+	pthread_mutex_lock(&rp->mu);
+	for (;;) {
+		while (!rp->n && !rp->done)
+			pthread_cond_wait(&rp->cv, &rp->mu);
+		if (!rp->n)
+			break;
+		so = rp->q[0];
+		memmove(rp->q, rp->q + 1, (rp->n - 1) * sizeof(*rp->q));
+		rp->n--;
+		pthread_mutex_unlock(&rp->mu);
+		stepobj_remove(rp->r, rp->e, &so);
+		pthread_mutex_lock(&rp->mu);
+	}
+	pthread_mutex_unlock(&rp->mu);
+	dc_error_clear();
+	return NULL;
+}
+
+/* Start the reaper; without one (it failed to start, or --no-remove)
+ * removal happens in the step's own thread. */
+static void reaper_start(run *r, const dc_engine *e)
+{
+	reaper *rp;
+
+	if (r->o->no_remove || !(rp = calloc(1, sizeof(*rp))))
+		return;
+	pthread_mutex_init(&rp->mu, NULL);
+	pthread_cond_init(&rp->cv, NULL);
+	rp->r = r;
+	if (dc_engine_clone(&rp->e, e) < 0 || pthread_create(&rp->th, NULL, reaper_main, rp) != 0) {
+		dc_engine_free(rp->e);
+		pthread_mutex_destroy(&rp->mu);
+		pthread_cond_destroy(&rp->cv);
+		free(rp);
+		return;
+	}
+	r->reaper = rp;
+}
+
+static void reaper_stop(run *r)
+{
+	reaper *rp = r->reaper;
+
+	if (!rp)
+		return;
+	pthread_mutex_lock(&rp->mu);
+	rp->done = 1;
+	pthread_cond_signal(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+	pthread_join(rp->th, NULL);
+	dc_engine_free(rp->e);
+	pthread_mutex_destroy(&rp->mu);
+	pthread_cond_destroy(&rp->cv);
+	free(rp->q);
+	free(rp);
+	r->reaper = NULL;
+}
+
+/* Hand the step's objects to the reaper (or remove them now). */
 static void stepobj_teardown(run *r, dc_engine *e, stepobj *so)
+{
+	reaper *rp = r->reaper;
+
+	if (rp && !r->o->no_remove) {
+		pthread_mutex_lock(&rp->mu);
+		if (rp->n == rp->cap) {
+			size_t cap = rp->cap ? rp->cap * 2 : 16;
+			stepobj *q = realloc(rp->q, cap * sizeof(*q));
+			if (q) {
+				rp->q = q;
+				rp->cap = cap;
+			}
+		}
+		if (rp->n < rp->cap) {
+			rp->q[rp->n++] = *so;
+			memset(so, 0, sizeof(*so));
+			pthread_cond_signal(&rp->cv);
+			pthread_mutex_unlock(&rp->mu);
+			return;
+		}
+		pthread_mutex_unlock(&rp->mu);
+	}
+	stepobj_remove(r, e, so);
+}
+
+static void stepobj_remove(run *r, dc_engine *e, stepobj *so)
 {
 	size_t i;
 
@@ -1324,11 +1431,13 @@ int dc_steps_run(int *failed, const dc_model *m, const dc_steps_opts *o, const d
 		goto done;
 	dc_log_info("run %s of project '%s' (branch '%s', commit %.12s)", r.run_id, r.project, r.ci[CI_BRANCH],
 		    r.ci[CI_COMMIT_ID]);
+	reaper_start(&r, e);
 	rc = exec_steps(&r, e, m->steps, m->nsteps, &in, 0, NULL);
 	if (rc < 0)
 		err = rc;
 	else
 		*failed = rc || g_signal;
+	reaper_stop(&r);
 	if (g_signal)
 		dc_engine_interrupt_clear();
 	sweep(&r, e);
