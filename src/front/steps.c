@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,17 @@
 #include "util/fs.h"
 #include "util/log.h"
 
-static volatile sig_atomic_t g_signal;
+/* Read by every step thread: an atomic (lock-free, so signal-safe). */
+static atomic_int g_signal;
 
 static void on_signal(int sig)
 {
-	if (!g_signal)
-		g_signal = sig;
+	int none = 0, saved = errno;
+
+	(void)atomic_compare_exchange_strong(&g_signal, &none, sig);
 	dc_generator_signal_cleanup();
 	dc_engine_interrupt();
+	errno = saved;
 }
 
 void dc_steps_install_signals(void)
