@@ -665,6 +665,41 @@ class Generators(StepsCase):
         self.assertNoSecret(r)
         self.assertClean()
 
+    def test_generator_built_from_a_dockerfile_keeps_its_entrypoint(self):
+        # Like the public example's 19.dockercfg-service: the generator is a
+        # build service whose ENTRYPOINT script gets the path as $1 (after
+        # the service's own `command` words).
+        p = self.push_project()
+        p.write("generator/Dockerfile", "FROM busybox\nCOPY dump.sh /dump.sh\nENTRYPOINT [\"/bin/sh\", \"/dump.sh\"]\n")
+        p.write("generator/dump.sh", textwrap.dedent("""\
+            [ "$1" = "--verbose" ] && { echo "verbose mode"; shift; }
+            AUTH=$(printf '%s:%s' "$USER_NAME" "$USER_PASS" | base64)
+            printf '{"auths":{"%s":{"auth":"%s","email":""}}}' "$REGISTRY" "$AUTH" > "$1"
+            echo "dumped to $1"
+            """))
+        with open(p.path("codeship-services.yml"), "a") as f:
+            f.write(f"dockercfg_generator:\n  build:\n    context: ./generator\n  command: --verbose\n"
+                    f"  environment:\n    REGISTRY: {REGISTRY.host}\n"
+                    f"  encrypted_env_file: registry.env.encrypted\n")
+        p.write("codeship-steps.yml", f"""\
+        - type: push
+          service: app
+          image_name: {REGISTRY.host}/team/app
+          image_tag: "{{{{ .ServiceName }}}}-{{{{ .Ci }}}}"
+          registry: {REGISTRY.host}
+          dockercfg_service: dockercfg_generator
+        """)
+        r = self.run_push(p)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        self.assertIn("dockercfg_generator | verbose mode", r.stdout)
+        self.assertIn("dockercfg_generator | dumped to /", r.stdout)
+        self.assertNoSecret(r)
+        self.assertEqual(os.listdir(self.tmp), [])
+        q = subprocess.run(["skopeo", "inspect", "--tls-verify=false", "--creds", f"{REG_USER}:{REG_PASS}",
+                            f"docker://{REGISTRY.host}/team/app:app-true"], capture_output=True, text=True)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertClean()
+
 
 def p_steps_other_registry():
     return textwrap.dedent(f"""\
