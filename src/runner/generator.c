@@ -361,9 +361,11 @@ static const char **concat(const char *const *a, const char *const *b, const cha
 
 	if (!out)
 		return NULL;
-	memcpy(out, a, na * sizeof(*out));
+	if (na)
+		memcpy(out, a, na * sizeof(*out));
 	n += na;
-	memcpy(out + n, b, nb * sizeof(*out));
+	if (nb)
+		memcpy(out + n, b, nb * sizeof(*out));
 	n += nb;
 	if (x1)
 		out[n++] = x1;

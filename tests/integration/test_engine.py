@@ -46,7 +46,8 @@ import engine
 import peers
 
 BUILD_DIR = os.environ.get("DCGEN_BUILD_DIR") or os.path.dirname(os.path.abspath(peers.DCGEN))
-DRIVER = os.path.join(BUILD_DIR, "dcgen-engine-driver")
+# integration/test_engine_san runs the same tests with the sanitized driver
+DRIVER = os.environ.get("DCGEN_ENGINE_DRIVER") or os.path.join(BUILD_DIR, "dcgen-engine-driver")
 BASE = "dcgen-test/busybox:1"
 GEN = "dcgen-test/gen:1"
 
