@@ -722,8 +722,13 @@ def dcgen_image():
     """dcgen/ecr from this build's static binary, with scripts/image.sh."""
     build = os.environ.get("DCGEN_BUILD_DIR") or os.path.dirname(DCGEN)
     binary = os.path.join(build, "dcgen.stripped")
-    if not os.path.exists(binary):
-        raise unittest.SkipTest(f"no static '{binary}' for the generator image; build with DCGEN_STATIC=ON")
+    dynamic = not os.path.exists(binary) or b"ld-linux" in open(binary, "rb").read(4096)
+    if os.environ.get("DCGEN_STATIC") == "0" or dynamic:
+        # the release build (make test) is static and runs this; a developer's
+        # dynamic build cannot make a FROM-scratch image
+        print(f"\nSKIPPED: dcgen's own generator image needs a static '{binary}' (this build is dynamic)",
+              file=sys.stderr)
+        raise unittest.SkipTest("this build is dynamic; the generator image needs the static binary")
     work = tempfile.mkdtemp(prefix="dcgen-image-")
     shutil.copy(binary, os.path.join(work, "dcgen.stripped"))
     env = dict(os.environ, DOCKER_HOST=ENGINE.host, DOCKER_CONFIG=ENGINE.cli)
