@@ -1278,6 +1278,8 @@ static int exec_step(run *r, dc_engine *e, const dc_step *s, const inherit *pare
 			dc_log_warn("step '%s' failed: %s", s->name, dc_error_last());
 			return 1;
 		}
+		if (r->o->push)
+			dc_log_info("step '%s' passed", s->name);
 		return 0;
 	case DC_STEP_RUN: {
 		dc_strv argv = { 0 };
@@ -1287,8 +1289,8 @@ static int exec_step(run *r, dc_engine *e, const dc_step *s, const inherit *pare
 		if ((err = dc_model_split(&argv, s->command, s->name)) < 0)
 			return err;
 		dc_log_info("step '%s': %s: %s", s->name, svc->name, s->command);
-		err = run_container(&code, r, e, svc, s->name, (const char *const *)(argv.v ? argv.v
-								: (char *[]){ NULL }), &in);
+		err = run_container(&code, r, e, svc, s->name, argv.v ? (const char *const *)argv.v : empty_argv,
+				    &in);
 		dc_strv_release(&argv);
 		if (err == DC_EUSAGE)
 			return err;
