@@ -40,6 +40,7 @@ static const char usage_text[] =
 	"  --no-remove                  keep containers and networks\n"
 	"  --pull-if-present            pull images even when present locally\n"
 	"  --dockercfg-service NAME     generator service for pulls without credentials\n"
+	"  --entrypoint CMD             run: replace the service's entrypoint\n"
 	"  --encrypted-dockercfg-path P encrypted dockercfg for pulls without credentials\n"
 	"\n"
 	"exit codes: 0 ok, 1 a step failed, 2 usage or configuration, 130/143 on SIGINT/SIGTERM\n";
@@ -136,6 +137,7 @@ int dc_cli_codeship(int argc, char **argv)
 		{ "ci-committer-username", required_argument, NULL, OPT_CI_USER },
 		{ "ci-project-id", required_argument, NULL, OPT_CI_PROJECT },
 		{ "ci-repo-name", required_argument, NULL, OPT_CI_REPO },
+		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -194,6 +196,7 @@ int dc_cli_codeship(int argc, char **argv)
 		case OPT_CI_USER: o.ci_committer_username = optarg; break;
 		case OPT_CI_PROJECT: o.ci_project_id = optarg; break;
 		case OPT_CI_REPO: o.ci_repo_name = optarg; break;
+		case OPT_ENTRYPOINT: o.entrypoint = optarg; break;
 		case 'h': fputs(usage_text, stdout); free(envs); return 0;
 		case ':': free(envs); return usage_error("this option needs a value:", argv[optind - 1]);
 		default: free(envs); return usage_error("unknown option", argv[optind - 1]);

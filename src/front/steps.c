@@ -71,6 +71,8 @@ typedef struct {
 	unsigned counter;
 	int stop; /* a serial failure or a signal: start nothing new */
 	struct reaper *reaper; /* removes finished steps' containers off the critical path */
+	const dc_service *ep_service; /* `run --entrypoint`: this service's main container */
+	dc_strv ep;                   /* gets this entrypoint */
 } run;
 
 typedef struct {
@@ -317,6 +319,7 @@ static void run_release(run *r)
 	for (i = 0; i < CI_N; i++)
 		free(r->ci[i]);
 	dc_strv_release(&r->ci_env);
+	dc_strv_release(&r->ep);
 	free(r->project);
 	free(r->prepared);
 	dc_encfile_key_release(&r->key);
@@ -649,7 +652,11 @@ static int cspec_make(cspec *c, run *r, dc_engine *e, const dc_service *s, const
 			if ((err = dc_strv_push(&c->cmd, s->command.v[i], 0)) < 0)
 				return err;
 	}
-	if (s->entrypoint_set)
+	if (r->ep_service == s) { /* the main container of `run --entrypoint` */
+		for (i = 0; i < r->ep.n; i++)
+			if ((err = dc_strv_push(&c->entrypoint, r->ep.v[i], 0)) < 0)
+				return err;
+	} else if (s->entrypoint_set)
 		for (i = 0; i < s->entrypoint.n; i++)
 			if ((err = dc_strv_push(&c->entrypoint, s->entrypoint.v[i], 0)) < 0)
 				return err;
@@ -669,7 +676,7 @@ static int cspec_make(cspec *c, run *r, dc_engine *e, const dc_service *s, const
 	c->c.image = c->image;
 	if (argv || s->command_set)
 		c->c.cmd = c->cmd.v ? (const char *const *)c->cmd.v : empty_argv;
-	if (s->entrypoint_set)
+	if (s->entrypoint_set || r->ep_service == s)
 		c->c.entrypoint = c->entrypoint.v ? (const char *const *)c->entrypoint.v : empty_argv;
 	c->c.env = (const char *const *)c->env.v;
 	c->c.binds = (const char *const *)c->binds.v;
@@ -1468,7 +1475,10 @@ int dc_steps_run_service(int *code, const dc_model *m, const dc_steps_opts *o, c
 	if ((err = open_run(&r, &e, m, o, env)) < 0)
 		goto done;
 	in.service = service;
-	err = run_container(code, &r, e, s, service, argv, &in);
+	if (!o->entrypoint || (err = dc_model_split(&r.ep, o->entrypoint, "--entrypoint")) == 0) {
+		r.ep_service = o->entrypoint ? s : NULL;
+		err = run_container(code, &r, e, s, service, argv, &in);
+	}
 	if (g_signal)
 		dc_engine_interrupt_clear();
 	sweep(&r, e);

@@ -44,6 +44,7 @@ typedef struct {
 	int no_remove;              /* --no-remove */
 	int pull_if_present;        /* --pull-if-present */
 	const char *dockercfg_service, *encrypted_dockercfg_path; /* global fallbacks for pulls */
+	const char *entrypoint;     /* `run --entrypoint`: replaces the service's (split into words) */
 	dc_steps_out_fn out;
 	void *out_ctx;
 } dc_steps_opts;

@@ -384,6 +384,9 @@ class RunSteps(StepsCase):
         self.assertIn("app | over from-flag from-host", r.stdout)
         r = dcgen(["run", "--dir", p.dir, "app", "false"])
         self.assertEqual(r.returncode, 1)
+        r = dcgen(["run", "--dir", p.dir, "--entrypoint", "sh -c", "app", "echo from-entrypoint"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("app | from-entrypoint", r.stdout)
         self.assertClean()
 
 
