@@ -222,6 +222,95 @@ static void test_paths_are_relative_to_the_services_file(void)
 	dc_model_release(&m);
 }
 
+/* Shapes the public examples use (files of our own, same forms): numeric
+ * names, matrix fan-out over nested groups without a service, compose-v1
+ * `build: ./dir` with a service-level dockerfile, deprecated build keys,
+ * bare container volumes, link aliases, a string entrypoint. */
+static void test_public_example_shapes(void)
+{
+	dc_model m = DC_MODEL_INIT;
+	char sub[512];
+	const dc_service *s;
+	int err;
+
+	snprintf(sub, sizeof(sub), "%s/ex", root);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/ex/08.deploy", root);
+	mkdir(sub, 0700);
+	put("ex/08.deploy/Dockerfile.build", "FROM busybox\n");
+	put("ex/08.deploy/Dockerfile", "FROM busybox\n");
+	put("ex/codeship-services.yml",
+	    "compiledemo:\n"
+	    "  build: ./08.deploy\n"
+	    "  dockerfile: Dockerfile.build\n"
+	    "  volumes:\n"
+	    "    - ./08.deploy/tmp/:/data\n"
+	    "    - /scratch\n"
+	    "oldstyle:\n"
+	    "  build:\n"
+	    "    image: example/old\n"
+	    "    dockerfile_path: Dockerfile\n"
+	    "    path: 08.deploy/\n"
+	    "  links:\n"
+	    "    - demo1:one\n"
+	    "    - demo2\n"
+	    "  ports: [\"8080:80\"]\n"
+	    "demo1:\n"
+	    "  image: busybox\n"
+	    "  entrypoint: \"ps\"\n"
+	    "demo2:\n"
+	    "  image: busybox\n"
+	    "  environment:\n"
+	    "    OUTPUT: test2\n");
+	put("ex/codeship-steps.yml",
+	    "- type: serial\n"
+	    "  name: 01\n"
+	    "  steps:\n"
+	    "  - service: compiledemo\n"
+	    "    command: ls /data\n"
+	    "- type: matrix\n"
+	    "  name: 06\n"
+	    "  services:\n"
+	    "    - demo1\n"
+	    "    - demo2\n"
+	    "  steps:\n"
+	    "    - type: parallel\n"
+	    "      steps:\n"
+	    "      - command: sleep 1\n"
+	    "      - type: serial\n"
+	    "        steps:\n"
+	    "        - command: env\n"
+	    "- service: demo1\n"
+	    "  name: 09\n"
+	    "  tag: master\n"
+	    "  command: echo \"ONLY ON MASTER\"\n"
+	    "- name: 21\n"
+	    "  service: demo1\n"
+	    "  command: \"-o pid\"\n");
+	snprintf(sub, sizeof(sub), "%s/ex", root);
+	err = dc_model_load(&m, sub, NULL, NULL, 1);
+	if (!CHECK_EQ_INT(err, 0))
+		fprintf(stderr, "%s", diags(&m));
+	CHECK_HAS(diags(&m), "W codeship-services.yml:11: service 'oldstyle': 'build.path' is deprecated");
+	CHECK_HAS(diags(&m), "'ports' is ignored");
+	CHECK_HAS(diags(&m), "type 'matrix' is legacy");
+	s = dc_model_service(&m, "compiledemo");
+	if (CHECK(s != NULL)) {
+		CHECK_EQ_STR(s->dockerfile, "Dockerfile.build");
+		CHECK_HAS(s->context, "/ex/08.deploy");
+		CHECK_EQ_STR(s->volumes.v[1], "/scratch");
+	}
+	s = dc_model_service(&m, "demo1");
+	if (CHECK(s != NULL))
+		CHECK(s->entrypoint_set && s->entrypoint.n == 1 && !strcmp(s->entrypoint.v[0], "ps"));
+	if (CHECK_EQ_INT(m.nsteps, 4)) {
+		CHECK_EQ_STR(m.steps[0].name, "01");
+		CHECK_EQ_INT(m.steps[1].type, DC_STEP_PARALLEL);
+		CHECK_EQ_INT(m.steps[1].services.n, 2);
+	}
+	dc_model_release(&m);
+}
+
 static void test_compose_fallback(void)
 {
 	dc_model m = DC_MODEL_INIT;
@@ -317,6 +406,7 @@ int main(void)
 	T_RUN(test_load_ok);
 	T_RUN(test_errors_name_file_line_key);
 	T_RUN(test_paths_are_relative_to_the_services_file);
+	T_RUN(test_public_example_shapes);
 	T_RUN(test_compose_fallback);
 	T_RUN(test_split);
 	T_RUN(test_tags);
