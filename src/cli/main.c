@@ -9,6 +9,7 @@
 
 #include "cli/crypt.h"
 #include "cli/print.h"
+#include "cli/steps.h"
 #include "core/cache.h"
 #include "core/resolve.h"
 #include "dcgen_build.h"
@@ -29,6 +30,7 @@ static const char usage_text[] =
 	"       dcgen generate [options] PATH\n"
 	"       dcgen cache list|purge [--expired] [--cache-dir DIR]\n"
 	"       dcgen keygen|encrypt|decrypt ...  (CodeShip encrypted files; 'dcgen encrypt -h')\n"
+	"       dcgen steps|run|load|validate|cleanup ...  (CodeShip files; 'dcgen steps -h')\n"
 	"       dcgen --help | --version\n"
 	"\n"
 	"Writes short-lived registry credentials for a Docker client to PATH\n"
@@ -289,7 +291,9 @@ int main(int argc, char **argv)
 	/* no core dumps and no same-user ptrace of a process holding secrets */
 	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 	dc_secret_install_allocators();
-	if (argc >= 2 && !strcmp(argv[1], "generate"))
+	if ((rc = dc_cli_codeship(argc, argv)) >= 0)
+		;
+	else if (argc >= 2 && !strcmp(argv[1], "generate"))
 		rc = cmd_generate(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "cache"))
 		rc = cmd_cache(argc - 1, argv + 1);
