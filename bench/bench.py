@@ -69,9 +69,9 @@ def series(name, make_cmd, runs, env, stdin=None, before=None):
             "rss": max(rss), "runs": runs}
 
 
-def instructions(cmd, env):
+def instructions(cmd, env, stdin=None):
     p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
-                       env=env, capture_output=True, text=True)
+                       env=env, capture_output=True, text=True, input=stdin)
     for line in p.stderr.splitlines():
         if "Collected :" in line:
             return int(line.split(":")[-1].strip())
@@ -228,11 +228,28 @@ def main():
                                RUNS, env_ecr_cache, stdin=REGISTRY))
         warm.append(series("empty static program", lambda i: [empty], RUNS, base))
 
+        # the credential helper docker calls on every pull and push: a cache hit
+        # of docker-credential-dcgen get against ecr-login's, the empty program
+        # as the floor (one run, the same machine state)
+        hbin = f"{work}/helper-bin"
+        os.mkdir(hbin)
+        helper = f"{hbin}/docker-credential-dcgen"
+        os.symlink(dcgen, helper)
+        env_helper = dict(env_dcgen, DCGEN_CACHE_DIR=f"{work}/helper-cache")
+        timed([helper, "get"], env_helper, stdin=REGISTRY)
+        helpers = [series("docker-credential-dcgen get (cache hit)", lambda i: [helper, "get"], RUNS, env_helper,
+                          stdin=REGISTRY)]
+        if ecr_login:
+            helpers.append(series("docker-credential-ecr-login get (its cache hit)", lambda i: [ecr_login, "get"],
+                                  RUNS, env_ecr_cache, stdin=REGISTRY))
+        helpers.append(series("empty static program", lambda i: [empty], RUNS, base))
+
         ins = {
             "dcgen cold": instructions([dcgen, out], env_dcgen),
             "dcgen cold, system bundle": instructions([dcgen, out], dict(base, SSL_CERT_FILE=bundle)),
             "dcgen cold, hashed CA dir": instructions([dcgen, out], dict(base, SSL_CERT_DIR=hashed)),
             "dcgen cache hit": instructions([dcgen, "--cache-dir", cache, out], env_dcgen),
+            "docker-credential-dcgen get, cache hit": instructions([helper, "get"], env_helper, stdin=REGISTRY),
             "empty static program": instructions([empty], base),
         }
 
@@ -274,6 +291,16 @@ def main():
     table("Cold: one ECR GetAuthorizationToken over TLS (local nginx; CA file with the local CA only, unless said)",
           cold, cold[0])
     table("Warm: a cache hit", warm, warm[0])
+    table("Credential helper: `get` on a cache hit (what docker runs per pull and push)", helpers, helpers[0])
+    floor = helpers[-1]["median"]
+    mine = helpers[0]["median"]
+    if ecr_login:
+        theirs = helpers[1]["median"]
+        print(f"\ndocker-credential-dcgen get is {theirs / mine:.1f}x faster than ecr-login's cache hit "
+              f"(target >= 3x) and {mine / floor:.2f}x the empty static program (target <= 2x).")
+    else:
+        print(f"\ndocker-credential-dcgen get is {mine / floor:.2f}x the empty static program (target <= 2x); "
+              "no ecr-login to compare with.")
     print("\n### Instructions (callgrind)\n")
     print("| run | instructions |")
     print("| --- | ---: |")

@@ -62,7 +62,7 @@ int dc_kubelet_respond(dc_buf *out, dc_kubelet_result *res, dc_ctx *ctx, const c
 	dc_resolve_info info;
 	dc_resolver *r = NULL;
 	dc_buf host = DC_BUF_INIT;
-	const char *version, *image;
+	const char *version = NULL, *image = NULL;
 	char duration[48];
 	long seconds = 0;
 	int err;
