@@ -188,7 +188,12 @@ int dc_store_get(dc_cred_list *out, dc_store *s, const char *server_url)
 	const char *user, *secret;
 	int err;
 
-	if ((err = dc_store_key(&key, server_url)) < 0 || (err = load(&doc, s, 0)) < 0)
+	/* nothing is stored under a name that is not a host: not ours */
+	if ((err = dc_store_key(&key, server_url)) == DC_EUSAGE) {
+		dc_error_clear();
+		err = DC_ENOTFOUND;
+	}
+	if (err < 0 || (err = load(&doc, s, 0)) < 0)
 		goto done;
 	e = json_object_get(doc, key.ptr);
 	user = dc_json_str(e, "Username");

@@ -39,7 +39,8 @@ void dc_store_free(dc_store *s);
 int dc_store_key(dc_buf *out, const char *server_url) DC_MUST_USE;
 
 /* Adds the stored credential for `server_url` to `out` (host = its key).
- * DC_ENOTFOUND (no message) when there is none or no store yet; DC_ERR when
+ * DC_ENOTFOUND (no message) when there is none, no store yet, or the URL
+ * names no valid host (nothing can be stored under it); DC_ERR when
  * the store cannot be read or opened (changed, or a foreign key). */
 int dc_store_get(dc_cred_list *out, dc_store *s, const char *server_url) DC_MUST_USE;
 int dc_store_put(dc_store *s, const char *server_url, const char *username, const char *secret) DC_MUST_USE;

@@ -272,6 +272,56 @@ class EcrHosts(HelperCase):
         self.assertEqual(p.returncode, 1)
         self.assertNotEqual(p.stdout.strip(), NOT_FOUND)
 
+    def test_look_alikes_are_not_mine_and_ask_nobody(self):
+        for host in ("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com", "123456789012.dkr.ecr.us-east-1.co",
+                     "12345678901.dkr.ecr.us-east-1.amazonaws.com", "x.public.ecr.aws", "ecr.aws",
+                     "123456789012.dkr.ecr..amazonaws.com", "gcr.io", "myreg.azurecr.io"):
+            p = self.helper("get", host, self.ecr_env())
+            self.assertEqual((p.returncode, p.stdout, p.stderr), (1, NOT_FOUND + "\n", ""), host)
+        self.assertEqual(self.srv.requests, [])
+
+
+class GoogleAndAzure(HelperCase):
+    """gcr and acr answer through the helper as the generator writes them."""
+
+    def test_gcr_and_artifact_registry(self):
+        sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
+        from google_server import GoogleServer
+        srv = GoogleServer().start()
+        self.addCleanup(srv.close)
+        key = srv.add_account("helper@dcgen-test.iam.gserviceaccount.com", "dcgen-test")
+        self.secrets += [key["private_key"], srv.token]
+        env = self.env(GOOGLE_AUTH_JSON=json.dumps(key))
+        for host in ("gcr.io", "eu.gcr.io", "europe-west1-docker.pkg.dev"):
+            p = self.helper("get", host, env)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertEqual(json.loads(p.stdout), {"ServerURL": host, "Username": "oauth2accesstoken",
+                                                    "Secret": srv.token})
+        self.assertEqual(len(srv.requests), 3, "one grant per host, each cached")
+        self.helper("get", "gcr.io", env)
+        self.assertEqual(len(srv.requests), 3)
+        self.assertEqual(self.helper("get", "evilgcr.io", env).stdout.strip(), NOT_FOUND)
+
+    def test_acr_service_principal(self):
+        sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
+        from azure_server import NULL_USER, AadServer, AcrServer
+        tenant, client, secret = "5f3a1c2e-8b7d-4e6f-9a0b-1c2d3e4f5a6b", "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e", \
+            "Q8~x+y/z=w&v%u?t#s s.dcgen-helper"
+        aad = AadServer(tenant, {client: secret}, {}).start()
+        self.addCleanup(aad.close)
+        acr = AcrServer(tenant, aad.public_key).start()
+        self.addCleanup(acr.close)
+        self.secrets.append(secret)
+        env = self.env(AZURE_REGISTRY=acr.url, AZURE_AUTHORITY_HOST=aad.url, AZURE_CLIENT_ID=client,
+                       AZURE_TENANT_ID=tenant, AZURE_CLIENT_SECRET=secret)
+        p = self.helper("get", acr.host, env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # the decided form: the null user and the refresh token as the password
+        self.assertEqual(json.loads(p.stdout), {"ServerURL": acr.host, "Username": NULL_USER,
+                                                "Secret": acr.refresh_token})
+        self.assertEqual(self.helper("get", acr.host, env).stdout, p.stdout)
+        self.assertEqual(len(acr.requests), 1)
+
 
 if __name__ == "__main__":
     peers.main()
