@@ -56,7 +56,8 @@ static const char usage_text[] =
 	"environment (besides each provider's variables, listed below):\n"
 	"  DCGEN_PROVIDER, DCGEN_FORMAT, DCGEN_CACHE_DIR, DCGEN_CACHE_MIN_TTL (s),\n"
 	"  DCGEN_CACHE_WAIT (s), DCGEN_TIMEOUT (s), DCGEN_CONNECT_TIMEOUT (s),\n"
-	"  SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE, HTTPS_PROXY, NO_PROXY\n"
+	"  SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE, HTTPS_PROXY, NO_PROXY;\n"
+	"  the credential helper and the kubelet provider: DCGEN_STORE_DIR, DCGEN_LOG\n"
 	"\n"
 	"exit codes: 0 written, 1 upstream or runtime error, 2 usage or configuration error\n"
 	"(a PATH named like a subcommand: 'dcgen generate help' or 'dcgen ./help')\n"
@@ -167,7 +168,9 @@ static int unknown_option(const char *arg)
 static void warn_unknown_variables(const dc_ctx *ctx)
 {
 	static const char *const known[] = { "DCGEN_PROVIDER", "DCGEN_FORMAT", "DCGEN_CACHE_DIR", "DCGEN_CACHE_MIN_TTL",
-					     "DCGEN_CACHE_WAIT", "DCGEN_TIMEOUT", "DCGEN_CONNECT_TIMEOUT", NULL };
+					     "DCGEN_CACHE_WAIT", "DCGEN_TIMEOUT", "DCGEN_CONNECT_TIMEOUT",
+					     /* the helper's and the kubelet provider's (cli/fronts.c) */
+					     "DCGEN_STORE_DIR", "DCGEN_LOG", NULL };
 	char **e;
 
 	for (e = environ; e && *e; e++) {
