@@ -1,10 +1,12 @@
 /* store.c -- see store.h. */
 #include "core/store.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "util/crypto.h"
 #include "util/fs.h"
@@ -121,6 +123,18 @@ done:
 	return err;
 }
 
+/* DC_ENOTFOUND (no message) when the directory does not exist; else it
+ * must be private (0700-ish, ours, no symlink): files in a directory others
+ * can write could be swapped, key and all. */
+static int dir_check(const dc_store *s)
+{
+	struct stat st;
+
+	if (lstat(s->dir, &st) < 0 && errno == ENOENT)
+		return DC_ENOTFOUND;
+	return dc_fs_check_dir(s->dir, "credential store directory");
+}
+
 /* The stored object (a new empty one when there is no file yet, if
  * `create`), else DC_ENOTFOUND. */
 static int load(json_t **out, dc_store *s, int create)
@@ -130,7 +144,9 @@ static int load(json_t **out, dc_store *s, int create)
 
 	*out = NULL;
 	dc_buf_init(&plain, 0, DC_BUF_SECRET);
-	if ((err = path_of(&path, s, DATA_FILE)) < 0)
+	if ((err = dir_check(s)) == DC_ENOTFOUND && create)
+		err = 0;
+	if (err < 0 || (err = path_of(&path, s, DATA_FILE)) < 0)
 		goto done;
 	err = dc_fs_read(&sealed, path.ptr, MAX_DATA);
 	if (err == DC_ENOTFOUND && create) {
@@ -220,11 +236,12 @@ static int update(dc_store *s, const char *server_url, json_t *value)
 		goto done;
 	if (!value) {
 		/* nothing to erase from a store that does not exist */
-		if ((err = dc_fs_check_dir(s->dir, "credential store directory")) < 0) {
-			dc_error_clear();
+		if ((err = dir_check(s)) == DC_ENOTFOUND) {
 			err = 0;
 			goto done;
 		}
+		if (err < 0)
+			goto done;
 	} else if ((err = dc_fs_secure_dir(s->dir, "credential store directory")) < 0) {
 		goto done;
 	}

@@ -175,6 +175,11 @@ static void test_store(void)
 	CHECK_EQ_INT(dc_fs_write_atomic(path.ptr, data.ptr, data.len, 0600), 0);
 	CHECK_EQ_INT(dc_store_get(&l, s, "Reg.example:5000"), DC_ERR);
 	CHECK_HAS(dc_error_last(), "does not open");
+	/* a directory others may write is refused, on get and erase alike */
+	CHECK_EQ_INT(chmod(dir.ptr, 0770), 0);
+	CHECK_EQ_INT(dc_store_get(&l, s, "Reg.example:5000"), DC_EUSAGE);
+	CHECK_EQ_INT(dc_store_erase(s, "Reg.example:5000"), DC_EUSAGE);
+	CHECK_EQ_INT(chmod(dir.ptr, 0700), 0);
 	dc_store_free(s);
 	/* keys: hub names, a URL's host, nothing without a host */
 	CHECK_EQ_INT(dc_store_key(&key, "registry-1.docker.io"), 0);
