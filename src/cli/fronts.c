@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/print.h"
 #include "dcgen_build.h"
 #include "front/configure.h"
 #include "front/helper.h"
@@ -20,30 +21,6 @@
 #include "util/log.h"
 
 #define MAX_STDIN (1024 * 1024)
-
-/* One line on stderr, control characters shown as \xNN. */
-static void put_line(const char *prefix, const char *text)
-{
-	const unsigned char *p;
-	size_t n = 0;
-
-	fputs("dcgen: ", stderr);
-	fputs(prefix, stderr);
-	for (p = (const unsigned char *)text; *p && ++n <= 2048; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
-}
-
-static void sink(enum dc_log_level level, const char *line)
-{
-	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
-
-	put_line(prefix[level], line);
-}
 
 /* The current error, redacted, one line, into `line`. */
 static void error_text(dc_buf *line, dc_ctx *ctx)
@@ -124,7 +101,7 @@ int dc_cli_helper(int argc, char **argv)
 		printf("Unknown credential action `%s`\n", action);
 		return 1;
 	}
-	if (dc_ctx_init(&ctx, &env, sink, level_of(&env, DC_LOG_WARN)) < 0) {
+	if (dc_ctx_init(&ctx, &env, dc_cli_sink, level_of(&env, DC_LOG_WARN)) < 0) {
 		puts("out of memory");
 		return 1;
 	}
@@ -155,7 +132,7 @@ done:
 		error_text(&line, &ctx);
 		/* the protocol's texts go alone; anything else is also said on stderr */
 		if (strcmp(line.ptr, DC_HELPER_NO_URL) && strcmp(line.ptr, DC_HELPER_NO_USER))
-			put_line("error: ", line.ptr);
+			dc_cli_say("error: ", line.ptr);
 		puts(line.ptr);
 	}
 	if (ready)
@@ -187,11 +164,11 @@ int dc_cli_kubelet(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1) {
-		put_line("error: ", "the kubelet provider takes no arguments; see 'dcgen kubelet --help'");
+		dc_cli_say("error: ", "the kubelet provider takes no arguments; see 'dcgen kubelet --help'");
 		return 2;
 	}
-	if (dc_ctx_init(&ctx, &env, sink, level_of(&env, DC_LOG_WARN)) < 0) {
-		put_line("error: ", "out of memory");
+	if (dc_ctx_init(&ctx, &env, dc_cli_sink, level_of(&env, DC_LOG_WARN)) < 0) {
+		dc_cli_say("error: ", "out of memory");
 		return 1;
 	}
 	dc_buf_init(&out, 0, DC_BUF_SECRET);
@@ -208,7 +185,7 @@ int dc_cli_kubelet(int argc, char **argv)
 				     res.cache_seconds);
 	} else {
 		error_text(&line, &ctx);
-		put_line("error: ", line.ptr);
+		dc_cli_say("error: ", line.ptr);
 		rc = err == DC_EUSAGE ? 2 : 1;
 	}
 	dc_buf_release(&in);
@@ -276,22 +253,22 @@ int dc_cli_configure_docker(int argc, char **argv)
 		case 'c': o.cache_dir = optarg; break;
 		case 'h': fputs(configure_usage, stdout); return 0;
 		default:
-			put_line("error: ", "unknown option or missing value; see 'dcgen configure-docker --help'");
+			dc_cli_say("error: ", "unknown option or missing value; see 'dcgen configure-docker --help'");
 			return 2;
 		}
 	}
 	if (optind != argc || (o.hosts && o.creds_store)) {
-		put_line("error: ", optind != argc ? "configure-docker takes no operands; see 'dcgen configure-docker --help'"
+		dc_cli_say("error: ", optind != argc ? "configure-docker takes no operands; see 'dcgen configure-docker --help'"
 						   : "--hosts and --creds-store contradict each other; give one of them");
 		return 2;
 	}
-	if (dc_ctx_init(&ctx, &env, sink, DC_LOG_INFO) < 0) {
-		put_line("error: ", "out of memory");
+	if (dc_ctx_init(&ctx, &env, dc_cli_sink, DC_LOG_INFO) < 0) {
+		dc_cli_say("error: ", "out of memory");
 		return 1;
 	}
 	if ((err = dc_configure_docker(&res, &o, &ctx)) < 0) {
 		error_text(&line, &ctx);
-		put_line("error: ", line.ptr);
+		dc_cli_say("error: ", line.ptr);
 		rc = err == DC_EUSAGE ? 2 : 1;
 		goto done;
 	}
