@@ -272,6 +272,34 @@ class EcrHosts(HelperCase):
         self.assertEqual(p.returncode, 1)
         self.assertNotEqual(p.stdout.strip(), NOT_FOUND)
 
+    def test_configure_docker_names_the_registries_of_the_ids(self):
+        config = os.path.join(self.dir, "docker")
+        env = self.ecr_env(DOCKER_CONFIG=config, AWS_ECR_REGISTRY_IDS="111111111111,222222222222",
+                           PATH=f"{self.bin}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+        p = subprocess.run([peers.DCGEN, "configure-docker"], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        hosts = ["111111111111.dkr.ecr.eu-west-1.amazonaws.com", "222222222222.dkr.ecr.eu-west-1.amazonaws.com"]
+        self.assertEqual(sorted(p.stdout.split()), hosts)
+        with open(os.path.join(config, "config.json")) as f:
+            self.assertEqual(json.load(f), {"credHelpers": {h: "dcgen" for h in hosts}})
+        self.assertEqual(stat.S_IMODE(os.stat(config).st_mode), 0o700)
+        self.assertNotIn(SECRET, p.stdout + p.stderr)
+        # the helper's get: its cache entries are per registry (a host query),
+        # so each host asks once, then never again
+        before = len(self.srv.requests)
+        del env["AWS_ECR_REGISTRY_IDS"]
+        for h in hosts:
+            self.assertEqual(json.loads(self.helper("get", h, env).stdout)["Username"], "AWS")
+        self.assertEqual(len(self.srv.requests), before + 2, "one per host: the helper asks per registry")
+        for h in hosts:
+            self.helper("get", h, env)
+        self.assertEqual(len(self.srv.requests), before + 2)
+        # a configuration error says what to fix and leaves the file alone
+        p = subprocess.run([peers.DCGEN, "configure-docker"], env=dict(env, AWS_SECRET_ACCESS_KEY=""),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("AWS_SECRET_ACCESS_KEY", p.stderr)
+
     def test_look_alikes_are_not_mine_and_ask_nobody(self):
         for host in ("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com", "123456789012.dkr.ecr.us-east-1.co",
                      "12345678901.dkr.ecr.us-east-1.amazonaws.com", "x.public.ecr.aws", "ecr.aws",
