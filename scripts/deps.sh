@@ -34,6 +34,9 @@ amazon-ecr-credential-helper"
 # docker.io only where no engine is installed: it conflicts with Docker's own
 # packages, which serve as well.
 { command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ]; } || PACKAGES="$PACKAGES docker.io"
+# kubectl reads the k8s-secret output (tests/integration/test_helper_docker.py):
+# Debian's kubernetes-client where no kubectl is installed (google-cloud-cli's serves).
+command -v kubectl >/dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
 # `deps.sh bench`: also the peers make bench compares with and measures by.
 [ "${1:-}" = bench ] && PACKAGES="$PACKAGES nginx-light awscli valgrind docker-compose"
 
