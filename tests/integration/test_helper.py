@@ -24,6 +24,8 @@ NOT_FOUND = "credentials not found in native keychain"
 KEY_ID, SECRET = "AKIADCGENHELPER00001", "helper/test+secret/abcdefghijklmnopqrs"
 PASSWORD = "hub-pässword+/=secret"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+# a network namespace with nothing in it (as root; else in a user namespace)
+NO_NET = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-r", "-n"]
 
 
 def link_dir(base):
@@ -245,7 +247,7 @@ class EcrHosts(HelperCase):
         ecr_login = shutil.which("docker-credential-ecr-login")
         self.assertTrue(ecr_login, "no docker-credential-ecr-login; run make deps")
         if ecr_login:
-            p = subprocess.run(["unshare", "-n", ecr_login, "store"], input=creds, env=self.ecr_env(), capture_output=True,
+            p = subprocess.run([*NO_NET, ecr_login, "store"], input=creds, env=self.ecr_env(), capture_output=True,
                                text=True, timeout=30)
             self.assertEqual(p.returncode, 1)
             self.assertIn("not implemented", p.stdout)
@@ -263,7 +265,7 @@ class EcrHosts(HelperCase):
         if ecr_login:
             # it only talks to AWS's own host names: run it where no packet can
             # leave (a network namespace with nothing but a down loopback)
-            p = subprocess.run(["unshare", "-n", ecr_login, "get"], input=ECR, env=env, capture_output=True,
+            p = subprocess.run([*NO_NET, ecr_login, "get"], input=ECR, env=env, capture_output=True,
                                text=True, timeout=60)
             self.assertEqual(p.returncode, 1)
             self.assertEqual(p.stdout.strip(), NOT_FOUND)
