@@ -280,6 +280,9 @@ int dc_cli_configure_docker(int argc, char **argv)
 			    DC_HELPER_SUFFIX, res.n, res.n == 1 ? "" : "s", res.path.ptr);
 	for (i = 0; i < res.n; i++)
 		printf("%s\n", res.hosts[i]);
+	if (res.replaced.len)
+		dc_log_warn(&ctx.log, "replaced another helper (%s): what it stored is not asked any more; docker login again where needed",
+			    res.replaced.ptr);
 	if (res.n > 10)
 		dc_log_warn(&ctx.log, "%zu credHelpers entries: the classic `docker build` asks every helper for credentials before each build, which slows it; consider --creds-store",
 			    res.n);

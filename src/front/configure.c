@@ -20,6 +20,7 @@ void dc_configure_result_release(dc_configure_result *res)
 	size_t i;
 
 	dc_buf_release(&res->path);
+	dc_buf_release(&res->replaced);
 	for (i = 0; i < res->n; i++)
 		free(res->hosts[i]);
 	free(res->hosts);
@@ -121,13 +122,16 @@ static int to_buf(const char *p, size_t n, void *b)
 	return dc_buf_put(b, p, n) < 0 ? -1 : 0;
 }
 
-/* Set doc[key] = "dcgen" unless it is already; 1 when changed. */
-static int set_suffix(json_t *obj, const char *key)
+/* Set obj[key] = "dcgen" unless it is already; 1 when changed. Another
+ * helper's name it replaces is noted in `replaced`. */
+static int set_suffix(dc_buf *replaced, json_t *obj, const char *key)
 {
 	const char *have = json_string_value(json_object_get(obj, key));
 
 	if (have && !strcmp(have, DC_HELPER_SUFFIX))
 		return 0;
+	if (have && *have)
+		dc_buf_printf(replaced, "%s%s: %s", replaced->len ? ", " : "", key, have);
 	return json_object_set_new(obj, key, json_string(DC_HELPER_SUFFIX)) < 0 ? dc_error_nomem() : 1;
 }
 
@@ -143,6 +147,7 @@ int dc_configure_docker(dc_configure_result *res, const dc_configure_opts *o, dc
 	memset(res, 0, sizeof(*res));
 	memset(&jerr, 0, sizeof(jerr));
 	res->path = (dc_buf)DC_BUF_INIT;
+	res->replaced = (dc_buf)DC_BUF_INIT;
 	dc_buf_init(&raw, 0, DC_BUF_SECRET);
 	dc_buf_init(&text, 0, DC_BUF_SECRET);
 	if ((err = config_path(&res->path, &dir, ctx->env)) < 0)
@@ -164,7 +169,7 @@ int dc_configure_docker(dc_configure_result *res, const dc_configure_opts *o, dc
 		goto done;
 	}
 	if (o->creds_store) {
-		if ((err = set_suffix(doc, "credsStore")) < 0)
+		if ((err = set_suffix(&res->replaced, doc, "credsStore")) < 0)
 			goto done;
 		res->changed = err;
 	} else {
@@ -193,7 +198,7 @@ int dc_configure_docker(dc_configure_result *res, const dc_configure_opts *o, dc
 			helpers = json_object_get(doc, "credHelpers");
 		}
 		for (i = 0; i < res->n; i++) {
-			if ((err = set_suffix(helpers, res->hosts[i])) < 0)
+			if ((err = set_suffix(&res->replaced, helpers, res->hosts[i])) < 0)
 				goto done;
 			res->changed |= err;
 		}

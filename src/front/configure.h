@@ -10,7 +10,8 @@
  * Every key and value already there is kept (jansson keeps the object's
  * order); `credHelpers` gains HOST: "dcgen" for each host, or `credsStore`
  * becomes "dcgen". The file is written atomically (util/fs), mode 0600, and
- * only when something changed. Without .hosts the hosts are those every
+ * only when something changed; entries that named another helper are
+ * replaced and listed in res.replaced. Without .hosts the hosts are those every
  * family whose variables are set covers: the credential keys its "every
  * configured host" query returns (through the cache; ECR: the registries
  * the account ids name), so the families' checks and a token request happen
@@ -37,6 +38,7 @@ typedef struct {
 	char **hosts;
 	size_t n;
 	int changed;
+	dc_buf replaced; /* "KEY: OLD, ..." entries that named another helper; empty if none */
 } dc_configure_result;
 
 int dc_configure_docker(dc_configure_result *res, const dc_configure_opts *o, dc_ctx *ctx) DC_MUST_USE;

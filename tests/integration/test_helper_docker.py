@@ -202,6 +202,7 @@ class DockerCli(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         helpers = self.read_config()["credHelpers"]
         self.assertEqual(helpers["gcr.io"], "dcgen")
+        self.assertIn("replaced another helper (gcr.io: gcloud)", p.stderr)
         self.assertEqual(helpers["https://index.docker.io/v1/"], "dcgen")
         self.assertEqual(helpers["reg.example.com:5000"], "dcgen")
         self.assertIn("slows", p.stderr, "a long list is warned about, as docker-credential-gcr does")
