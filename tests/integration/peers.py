@@ -235,8 +235,10 @@ def make_tls(directory, ip="127.0.0.1", dns=None):
 
 def env(base=(), **extra):
     """A clean environment for dcgen: PATH, the variables of `base`, then those
-    of `extra`, where a value of None removes the variable."""
-    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    of `extra`, where a value of None removes the variable. The cloud metadata
+    services are off (or on this machine's discard address) unless a test
+    turns them on: nothing may probe 169.254.169.254 from here."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_EC2_METADATA_DISABLED": "true"}
     e.update(base)
     for k, v in extra.items():
         if v is None:
