@@ -920,9 +920,8 @@ static int base_creds(dc_aws_creds *out, dc_ctx *ctx, const dc_aws_chain *c, con
 		if ((err = imds_creds(out, ctx, c)) < 0 && !c->nroles &&
 		    (dc_error_get()->klass == DC_ECLASS_NET || dc_error_get()->klass == DC_ECLASS_TIMEOUT)) {
 			/* the last resort answered nothing: say everything tried */
-			err = dc_error_setc(DC_ERR, dc_error_get()->klass,
-					    "no AWS credentials: %s%sIMDS at '%s': no answer within %ld ms (not on EC2); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN with a web identity, or AWS_PROFILE",
-					    c->tried.ptr, c->tried.len ? "; " : "", c->url, c->meta_timeout_ms);
+			err = dc_error_set(DC_EUSAGE, "no AWS credentials: %s%sIMDS at '%s': no answer within %ld ms (not on EC2); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN with a web identity, or AWS_PROFILE",
+					   c->tried.ptr, c->tried.len ? "; " : "", c->url, c->meta_timeout_ms);
 		}
 		return err;
 	default:
