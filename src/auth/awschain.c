@@ -269,6 +269,7 @@ static int profile_base(dc_aws_chain *c, dc_ctx *ctx, const profiles *p, const c
 		if (set_str(&c->command, pget(p, name, "credential_process")) < 0 || set_str(&c->profile, name) < 0 ||
 		    set_printf(&c->name, "credential_process of profile '%s'", name) < 0)
 			return dc_error_nomem();
+		*found = 1;
 		return 0;
 	}
 	if ((err = keys_of(c, ctx, p, name, 0, found)) < 0 || *found)
