@@ -238,7 +238,8 @@ def env(base=(), **extra):
     of `extra`, where a value of None removes the variable. The cloud metadata
     services are off (or on this machine's discard address) unless a test
     turns them on: nothing may probe 169.254.169.254 from here."""
-    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_EC2_METADATA_DISABLED": "true"}
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_EC2_METADATA_DISABLED": "true",
+         "AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.1:9"}
     e.update(base)
     for k, v in extra.items():
         if v is None:
