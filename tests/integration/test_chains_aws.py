@@ -147,6 +147,16 @@ class AwsChain(unittest.TestCase):
         r = self.generate(self.base_env())
         self.assert_pushes(r, "access key of profile 'default'")
 
+    def test_classic_sts_role_on_top_of_a_profile(self):
+        """AWS_STS_ROLE + AWS_STS_ACCOUNT (the classic generator's) assume the
+        role with whatever the chain found: here the profile's keys."""
+        creds = self.file("credentials", f"[default]\naws_access_key_id = {self.moto.key_id}\n"
+                          f"aws_secret_access_key = {self.moto.secret}\n")
+        r = self.generate(self.base_env(AWS_SHARED_CREDENTIALS_FILE=creds, AWS_STS_ROLE="ecr-reader",
+                                        AWS_STS_ACCOUNT=ACCOUNT))
+        self.assert_pushes(r, "access key of profile 'default'")
+        self.assertIn(f"assumed role {ROLE_ARN}", r.err)
+
     def test_credential_process(self):
         out = dict(self.temp, Version=1,
                    Expiration=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)))
