@@ -65,6 +65,7 @@ bench:
 	@DCGEN_DEPS_DIR=$(DEPS) DCGEN_STATIC=$(DCGEN_STATIC) DCGEN_PYTHON=$(DCGEN_PYTHON) sh scripts/deps.sh bench
 	$(MAKE) build
 	$(WITH_PYTHON) bench/bench.py
+	$(WITH_PYTHON) bench/runner.py
 
 # the credential chains: "no credentials" off a cloud, a chained source's cache hit
 bench-chains: build
