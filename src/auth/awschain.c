@@ -577,8 +577,19 @@ int dc_aws_chain_parse(dc_aws_chain *c, dc_ctx *ctx)
 		p.name = "default";
 	if ((err = load_file(&p.config, p.config_path, sizeof(p.config_path), ctx, "AWS_CONFIG_FILE", ".aws/config")) < 0 ||
 	    (err = load_file(&p.creds, p.creds_path, sizeof(p.creds_path), ctx, "AWS_SHARED_CREDENTIALS_FILE",
-			     ".aws/credentials")) < 0)
-		goto done;
+			     ".aws/credentials")) < 0) {
+		/* keys in the environment come first and need no file: a broken
+		 * ~/.aws file (another tool's) must not stop them */
+		if (err != DC_EUSAGE ||
+		    (!dc_env_get(ctx->env, "AWS_ACCESS_KEY_ID") && !dc_env_get(ctx->env, "AWS_SECRET_ACCESS_KEY")))
+			goto done;
+		dc_log_debug(&ctx->log, "ignoring the AWS files (keys are in the environment): %s", dc_error_last());
+		dc_error_clear();
+		dc_ini_free(p.config);
+		dc_ini_free(p.creds);
+		p.config = p.creds = NULL;
+		err = 0;
+	}
 	if ((region = pget(&p, p.name, "region")) != NULL && dc_aws_region_valid(region))
 		snprintf(c->region, sizeof(c->region), "%s", region);
 	if ((err = choose(c, ctx, &p)) < 0)

@@ -309,6 +309,27 @@ static void test_chain_nothing(void)
 	dc_aws_chain_release(&c);
 }
 
+/* a broken ~/.aws file stops the profile sources, not keys in the environment */
+static void test_broken_files(void)
+{
+	char path[300], e_config[400];
+	char *keys[] = { "HOME=/nonexistent", e_config, "AWS_ACCESS_KEY_ID=AKIAENV", "AWS_SECRET_ACCESS_KEY=s", NULL };
+	char *none[] = { "HOME=/nonexistent", e_config, "AWS_EC2_METADATA_DISABLED=true", NULL };
+	dc_aws_chain c = DC_AWS_CHAIN_INIT;
+
+	file_in_dir(path, sizeof(path), "broken", "[default]\nregion = x\n[default]\n");
+	snprintf(e_config, sizeof(e_config), "AWS_CONFIG_FILE=%s", path);
+	env.vars = keys;
+	CHECK_EQ_INT(dc_aws_chain_parse(&c, &ctx), 0);
+	CHECK_EQ_INT(c.kind, DC_AWS_SRC_ENV);
+	dc_aws_chain_release(&c);
+	env.vars = none;
+	CHECK_EQ_INT(dc_aws_chain_parse(&c, &ctx), DC_EUSAGE);
+	CHECK_HAS(dc_error_last(), "cannot read AWS_CONFIG_FILE file '");
+	CHECK_HAS(dc_error_last(), "line 3: a section that appeared before");
+	dc_aws_chain_release(&c);
+}
+
 static void test_chain_key(void)
 {
 	char *vars[] = { "HOME=/nonexistent", "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:9", NULL };
@@ -341,6 +362,7 @@ int main(void)
 	T_RUN(test_chain_order);
 	T_RUN(test_chain_nothing);
 	T_RUN(test_chain_key);
+	T_RUN(test_broken_files);
 	rc = t_done();
 	dc_ctx_release(&ctx);
 	{
