@@ -198,6 +198,16 @@ class AwsChain(unittest.TestCase):
                                    ("GET", "/latest/meta-data/iam/security-credentials/ec2-ecr-reader")])
         self.assertEqual(imds.requests[0][2]["X-aws-ec2-metadata-token-ttl-seconds"], "21600")
 
+    def test_imds_v1_fallback_and_its_switch(self):
+        imds = self.serve(Imds(self.temp, v1=True, v2=False))
+        env = self.base_env(AWS_EC2_METADATA_DISABLED=None, AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url)
+        r = self.generate(env)
+        self.assert_pushes(r, f"EC2 instance metadata ({imds.url})")
+        self.assertNotIn("X-aws-ec2-metadata-token", imds.requests[1][2])
+        r = self.generate(dict(env, AWS_EC2_METADATA_V1_DISABLED="true"))
+        self.assertEqual(r.rc, 1, r.err)
+        self.assertIn("refused a session token with HTTP 405 (and AWS_EC2_METADATA_V1_DISABLED is true)", r.err)
+
     def test_cache_hit_probes_nothing(self):
         """The entry is keyed by the metadata endpoint (one host's instance
         role): the second job is a cache hit that sends no request at all."""

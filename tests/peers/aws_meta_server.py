@@ -6,6 +6,7 @@ requests as AWS documents them, and the GitHub Actions OIDC token endpoint.
                        PUT /latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds
                        in 1..21600 and no X-Forwarded-For; every GET needs the token
                        it handed out in X-aws-ec2-metadata-token (401 otherwise);
+                       v2=False: no token API (PUT answers 405), v1 GETs only;
                        GET .../iam/security-credentials/ -> role name, then
                        .../ROLE -> JSON with Code Success. v1=False refuses
                        token-less GETs (IMDSv2 required, as AWS can be set to).
@@ -38,9 +39,9 @@ def creds_json(creds, code=True):
 
 
 class Imds(LocalServer):
-    def __init__(self, creds, role="ec2-ecr-reader", v1=False, **kw):
+    def __init__(self, creds, role="ec2-ecr-reader", v1=False, v2=True, **kw):
         super().__init__(**kw)
-        self.creds, self.role, self.v1 = creds, role, v1
+        self.creds, self.role, self.v1, self.v2 = creds, role, v1, v2
         self.tokens = set()
 
     def _handler(self):
@@ -54,6 +55,8 @@ class Imds(LocalServer):
                     time.sleep(5)
                     return
                 ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds", "")
+                if not server.v2:  # an old IMDS (or a proxy) without the token API
+                    return self.send(405, b"", "text/plain")
                 if self.path != "/latest/api/token" or self.headers.get("X-Forwarded-For"):
                     return self.send(403, b"", "text/plain")
                 if not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
