@@ -266,7 +266,14 @@ class Result:
 
 
 def run(args, env, secrets=(), timeout=60):
-    """Run dcgen; fail the calling test if any of `secrets` shows in its output."""
+    """Run dcgen; fail the calling test if any of `secrets` shows in its output.
+    Whatever environment a test builds, the cloud metadata services stay off
+    this machine's network unless the test points them somewhere itself."""
+    env = dict(env)
+    if "AWS_EC2_METADATA_SERVICE_ENDPOINT" not in env:
+        env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    if "IDENTITY_ENDPOINT" not in env:
+        env.setdefault("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
     start = time.monotonic()
     p = subprocess.run([DCGEN] + list(args), env=env, capture_output=True, text=True, timeout=timeout)
     r = Result(p.returncode, p.stdout, p.stderr, time.monotonic() - start)
