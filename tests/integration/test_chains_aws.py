@@ -19,7 +19,8 @@ from peers import ACCOUNT
 
 sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
 from aws_json_server import AwsJsonServer  # noqa: E402
-from aws_meta_server import Container, GithubOidc, Imds, StsWebIdentity  # noqa: E402
+from aws_meta_server import Container, Imds, StsWebIdentity  # noqa: E402
+from github_oidc_server import GithubOidc  # noqa: E402
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ecr-reader"
 HOST = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"

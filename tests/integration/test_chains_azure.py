@@ -3,7 +3,7 @@
 managed identities through IMDS and App Service, each through the ACR token
 exchange to a docker-registry that skopeo pushes to with the written file.
 
-Local peers (tests/peers/azure_server.py, aws_meta_server.py) check requests
+Local peers (tests/peers/azure_server.py, github_oidc_server.py) check requests
 as Microsoft and GitHub document them: the certificate assertion's x5t,
 signature and claims; the federated credential's issuer, subject and
 audience; the managed identity endpoints' headers and query."""
@@ -18,7 +18,7 @@ import unittest
 import peers
 
 sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
-from aws_meta_server import ISSUER, GithubOidc  # noqa: E402
+from github_oidc_server import ISSUER, GithubOidc  # noqa: E402
 from azure_server import NULL_USER, AadServer, AcrServer, ManagedIdentity  # noqa: E402
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

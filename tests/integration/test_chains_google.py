@@ -6,7 +6,7 @@ gcr.io token that a docker-registry accepts from skopeo.
 
 tests/peers/google_sts_server.py checks the STS exchange, generateAccessToken
 and the refresh grant as Google documents them; the GitHub OIDC endpoint
-(aws_meta_server.GithubOidc) signs real JWTs that STS verifies."""
+(github_oidc_server.GithubOidc) signs real JWTs that STS verifies."""
 import json
 import os
 import shutil
@@ -17,7 +17,7 @@ import unittest
 import peers
 
 sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
-from aws_meta_server import GithubOidc  # noqa: E402
+from github_oidc_server import GithubOidc  # noqa: E402
 from google_sts_server import GoogleFederation  # noqa: E402
 
 PROVIDER = "projects/123456789/locations/global/workloadIdentityPools/ci/providers/github"

@@ -1,5 +1,5 @@
 """Local stand-ins for the AWS endpoints that have no emulator, each checking
-requests as AWS documents them, and the GitHub Actions OIDC token endpoint.
+requests as AWS documents them.
 
   Imds(creds)          IMDSv2 (docs.aws.amazon.com/AWSEC2/latest/UserGuide/
                        configuring-instance-metadata-service.html):
@@ -12,19 +12,15 @@ requests as AWS documents them, and the GitHub Actions OIDC token endpoint.
                        token-less GETs (IMDSv2 required, as AWS can be set to).
   Container(creds, auth)  the ECS / EKS Pod Identity endpoint: GET only, the
                        Authorization header must equal `auth` (when given).
-  GithubOidc(key)      GET with Authorization: Bearer REQUEST_TOKEN and an
-                       `audience` query parameter; answers {"value": JWT} with
-                       iss https://token.actions.githubusercontent.com, aud, sub.
+  StsWebIdentity(...)  STS's AssumeRoleWithWebIdentity in front of moto.
+(The GitHub Actions OIDC endpoint is in github_oidc_server.py.)
 Each records (method, path, headers) for the tests.
 """
 import secrets
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import jwt_rs256
 from localserver import LocalHandler, LocalServer
-
-ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def creds_json(creds, code=True):
@@ -98,50 +94,6 @@ class Container(LocalServer):
                 if urlsplit(self.path).path != server.path:
                     return self.send(404, {"Message": "not found"})
                 self.send(200, creds_json(server.creds, code=False))
-
-        return Handler
-
-
-class GithubOidc(LocalServer):
-    """GitHub's ID token endpoint: ACTIONS_ID_TOKEN_REQUEST_URL is .request_url,
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN is .request_token; .issued lists the JWTs."""
-
-    def __init__(self, sub="repo:dcgen/dcgen:ref:refs/heads/main", **kw):
-        super().__init__(**kw)
-        self.key = jwt_rs256.new_key()
-        self.sub = sub
-        self.request_token = "ghs_" + secrets.token_urlsafe(30)
-        self.issued = []
-
-    @property
-    def request_url(self):
-        return f"{self.url}/_apis/distributedtask/hubs/build/plans/p/jobs/j/idtoken?api-version=2.0"
-
-    def verify(self, token, audience):
-        """The claims of a JWT this endpoint issued for `audience` (ValueError if not)."""
-        _, claims = jwt_rs256.verify(token, self.key.public_key())
-        if claims.get("aud") != audience or claims.get("iss") != ISSUER:
-            raise ValueError(f"wrong audience or issuer: {claims}")
-        return claims
-
-    def _handler(self):
-        server = self
-
-        class Handler(LocalHandler):
-            def do_GET(self):
-                parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
-                server._record("GET", self.path, dict(self.headers))
-                if self.headers.get("Authorization") != f"Bearer {server.request_token}":
-                    return self.send(401, {"message": "Bad credentials"})
-                if query.get("api-version") != ["2.0"] or len(query.get("audience", [])) != 1:
-                    return self.send(400, {"message": "api-version and one audience wanted"})
-                now = int(time.time())
-                tok = jwt_rs256.encode({"iss": ISSUER, "aud": query["audience"][0], "sub": server.sub,
-                                        "iat": now, "nbf": now, "exp": now + 300,
-                                        "repository": "dcgen/dcgen"}, server.key, kid="gh1")
-                server.issued.append(tok)
-                self.send(200, {"count": 1, "value": tok})
 
         return Handler
 
