@@ -147,8 +147,8 @@ int dc_command_run(dc_buf *out, dc_ctx *ctx, const char *line, char *const *extr
 	}
 	if ((errno = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env)) != 0) {
 		pid = -1;
-		err = dc_error_setc(DC_ERR, DC_ECLASS_USAGE, "%s: cannot run '%s': %s; check the command and PATH", what,
-				    argv[0], strerror(errno));
+		err = dc_error_set(DC_EUSAGE, "%s: cannot run '%s': %s; check the command and PATH", what, argv[0],
+				   strerror(errno));
 		goto done;
 	}
 	close(pout[1]);
