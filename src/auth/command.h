@@ -13,7 +13,7 @@
  * must exit 0 within `timeout_ms` with at most 64 KiB on standard output;
  * else it is killed and DC_ERR names `what` and the last line of its standard
  * error (clipped, redacted). A command line that does not split (an open
- * quote) is DC_EUSAGE.
+ * quote) or a program that cannot be started is DC_EUSAGE.
  */
 #ifndef DC_COMMAND_H
 #define DC_COMMAND_H
