@@ -27,7 +27,7 @@ CONFIG := $(CMAKE_FLAGS) -DDCGEN_STATIC=$(call onoff,$(DCGEN_STATIC)) \
 PYTHON = $$(cat $(DEPS)/python 2>/dev/null || echo python3)
 WITH_PYTHON = PATH="$$(dirname $(PYTHON)):$$PATH" $(PYTHON)
 
-.PHONY: all build configure deps test demo image bench clean distclean
+.PHONY: all build configure deps test demo image bench bench-chains clean distclean
 
 all: build
 
@@ -66,6 +66,10 @@ bench:
 	$(MAKE) build
 	$(WITH_PYTHON) bench/bench.py
 	$(WITH_PYTHON) bench/runner.py
+
+# the credential chains: "no credentials" off a cloud, a chained source's cache hit
+bench-chains: build
+	$(WITH_PYTHON) bench/chains.py
 
 clean:
 	rm -rf $(BUILD)
