@@ -38,7 +38,7 @@ class Files(unittest.TestCase):
                           "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.srv.url}, **extra)
 
     def stopped_mid_write(self, sig):
-        """Run dcgen with every fsync slowed by 1.5 s and send `sig` at 0.7 s."""
+        """Run dcgen with every fsync slowed by 1.5 s and send `sig` while it writes."""
         if not shutil.which("strace"):
             self.skipTest("strace is not installed")
         with open(self.path, "w") as f:
@@ -48,20 +48,27 @@ class Files(unittest.TestCase):
         deadline = time.time() + 10
         child = None
         while time.time() < deadline and child is None:
-            out = subprocess.run(["pgrep", "-P", str(tracer.pid)], capture_output=True, text=True).stdout.split()
+            # by name: strace's child is "strace" until it has exec'd dcgen
+            out = subprocess.run(["pgrep", "-P", str(tracer.pid), "-x", os.path.basename(peers.DCGEN)[:15]],
+                                 capture_output=True, text=True).stdout.split()
             child = int(out[0]) if out else None
             time.sleep(0.05)
         self.assertIsNotNone(child, "dcgen did not start under strace")
-        # wait until dcgen is held at its first fsync (syscall 74 on x86-64),
-        # rather than a fixed time that a loaded machine may not keep
-        while time.time() < deadline:
+        # wait until dcgen holds its new file open in the output directory
+        # (unnamed, O_TMPFILE): it is then writing it, and the first fsync
+        # holds it there 1.5 s; a fixed sleep was not kept by a loaded machine
+        writing = False
+        while time.time() < deadline and not writing:
             try:
-                with open(f"/proc/{child}/syscall") as f:
-                    if f.read().split(" ", 1)[0] == "74":
-                        break
+                fds = os.listdir(f"/proc/{child}/fd")
             except OSError:
                 break
-            time.sleep(0.02)
+            for fd in fds:
+                try:
+                    writing = writing or os.readlink(f"/proc/{child}/fd/{fd}").startswith(self.dir + "/")
+                except OSError:
+                    pass
+            time.sleep(0.01)
         time.sleep(0.2)
         try:
             os.kill(child, sig)
