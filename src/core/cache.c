@@ -39,6 +39,7 @@ typedef struct {
 	char id[2 * ID_BYTES + 1];
 	unsigned char key[DC_AEAD_KEY];
 	int sealed_by_secret;
+	char check[17];            /* binds a state record to this sealing key */
 	dc_buf entry, lock, state; /* paths */
 } slot;
 
@@ -171,6 +172,17 @@ static int slot_init(slot *s, dc_cache *c, const dc_cache_key *k)
 	    (err = dc_hex(&hex, id, sizeof(id))) < 0)
 		goto done;
 	memcpy(s->id, hex.ptr, sizeof(s->id));
+	{
+		unsigned char chk[8];
+
+		/* a failure recorded by a job with another secret for the same
+		 * principal (a wrong one) must not stop this one */
+		dc_buf_reset(&hex);
+		if ((err = dc_hkdf(chk, sizeof(chk), s->key, sizeof(s->key), SALT, "state check")) < 0 ||
+		    (err = dc_hex(&hex, chk, sizeof(chk))) < 0)
+			goto done;
+		memcpy(s->check, hex.ptr, sizeof(s->check));
+	}
 	if (dc_buf_printf(&s->entry, "%s/%s.entry", c->dir, s->id) < 0 ||
 	    dc_buf_printf(&s->lock, "%s/%s.lock", c->dir, s->id) < 0 ||
 	    dc_buf_printf(&s->state, "%s/%s.state", c->dir, s->id) < 0)
@@ -447,6 +459,8 @@ static void read_state(state *st, const slot *s, time_t now)
 	if (!(doc = json_loadb(raw.ptr, raw.len, 0, NULL)) || !(kind = dc_json_str(doc, "kind")) ||
 	    !json_is_integer(json_object_get(doc, "at")) || !json_is_integer(json_object_get(doc, "until")))
 		goto done;
+	if (!dc_json_str(doc, "check") || strcmp(dc_json_str(doc, "check"), s->check))
+		goto done; /* recorded under another sealing key */
 	st->at = (time_t)json_integer_value(json_object_get(doc, "at"));
 	st->until = (time_t)json_integer_value(json_object_get(doc, "until"));
 	if (st->until <= now || st->at > now + 60)
@@ -471,8 +485,9 @@ static void write_state(dc_cache *c, const slot *s, const char *kind, time_t now
 	dc_buf_init(&msg, 0, DC_BUF_SECRET);
 	if (message && dc_buf_puts(&msg, message) == 0)
 		dc_redactor_apply(c->ctx->redactor, &msg);
-	if ((doc = json_pack("{s:s, s:I, s:I, s:s, s:i}", "kind", kind, "at", (json_int_t)now, "until",
-			     (json_int_t)(now + hold), "message", msg.ptr, "class", (int)dc_error_get()->klass)) &&
+	if ((doc = json_pack("{s:s, s:I, s:I, s:s, s:i, s:s}", "kind", kind, "at", (json_int_t)now, "until",
+			     (json_int_t)(now + hold), "message", msg.ptr, "class", (int)dc_error_get()->klass,
+			     "check", s->check)) &&
 	    (text = json_dumps(doc, JSON_COMPACT)) &&
 	    dc_fs_write_atomic(s->state.ptr, text, strlen(text), 0600) < 0)
 		dc_log_debug(&c->ctx->log, "cannot record the cache state: %s", dc_error_last());
@@ -589,8 +604,11 @@ static int visit(const char *name, void *arg)
 			err = drop(w, path.ptr);
 		goto done;
 	}
-	if (!ok)
+	if (!ok) {
+		dc_log_warn(&w->c->ctx->log, "cache entry '%s' is damaged or not a dcgen entry; 'dcgen cache purge' removes it",
+			    path.ptr);
 		goto done;
+	}
 	json_array_foreach(json_object_get(e.doc, "hosts"), i, h)
 		dc_buf_printf(&hosts, "%s%s", i ? "," : "", json_string_value(h) ? json_string_value(h) : "?");
 	dc_buf_put(&id, name, n - 6);
@@ -712,8 +730,15 @@ int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c,
 	int err, found, lock = -1;
 
 	*outcome = DC_CACHE_FETCHED;
-	if ((err = slot_init(&s, c, key)) < 0)
+	if ((err = slot_init(&s, c, key)) < 0) {
+		if (dc_error_get()->klass == DC_ECLASS_NOMEM)
+			goto done;
+		/* a damaged cache key must not fail the job: like a read-only
+		 * volume, it is a warning and a fetch without the cache */
+		dc_log_warn(&c->ctx->log, "%s; fetching without the cache", dc_error_last());
+		err = fetch(out, arg);
 		goto done;
+	}
 	/* fast path: a fresh entry needs no lock; entries change by rename only */
 	found = load(&old, &m, c, &s, key->family, 1) == 0;
 	if (found && is_fresh(c, &m, now)) {

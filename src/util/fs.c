@@ -459,13 +459,76 @@ int dc_fs_trylock(int *fd, const char *path)
 	return 0;
 }
 
+/* The descriptor a path names when it leads, directly or through symlinks,
+ * to one of this process's open descriptors: "-", /dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N, /proc/<our pid>/fd/N. -1 otherwise. Such a
+ * path is written through the descriptor itself: reopening it would reset
+ * an append offset, and replacing it would replace the link
+ * (`dcgen /dev/stdout > cfg.json` must not turn /dev/stdout into a file). */
+static int fd_named(const char *path)
+{
+	char cur[PATH_MAX], next[PATH_MAX], mine[64];
+	const char *rest = NULL;
+	ssize_t n;
+	int hops;
+	long v;
+	char *end;
+
+	if (!strcmp(path, "-"))
+		return STDOUT_FILENO;
+	if (strlen(path) >= sizeof(cur))
+		return -1;
+	snprintf(cur, sizeof(cur), "%s", path);
+	snprintf(mine, sizeof(mine), "/proc/%ld/fd/", (long)getpid());
+	for (hops = 0; hops < 16; hops++) {
+		if (!strcmp(cur, "/dev/stdout"))
+			return STDOUT_FILENO;
+		if (!strcmp(cur, "/dev/stderr"))
+			return STDERR_FILENO;
+		if (!strncmp(cur, "/dev/fd/", 8))
+			rest = cur + 8;
+		else if (!strncmp(cur, "/proc/self/fd/", 14))
+			rest = cur + 14;
+		else if (!strncmp(cur, mine, strlen(mine)))
+			rest = cur + strlen(mine);
+		if (rest) {
+			errno = 0;
+			v = strtol(rest, &end, 10);
+			return *rest && !*end && !errno && v >= 0 && v < 1 << 20 ? (int)v : -1;
+		}
+		if ((n = readlink(cur, next, sizeof(next) - 1)) < 0)
+			return -1;
+		next[n] = '\0';
+		if (next[0] != '/') {
+			/* a relative target: resolve against the link's directory */
+			char *slash = strrchr(cur, '/');
+			char joined[PATH_MAX];
+
+			size_t dl;
+
+			if (slash) {
+				dl = (size_t)(slash - cur);
+				if (dl + 1 + (size_t)n >= sizeof(joined))
+					return -1;
+				memcpy(joined, cur, dl);
+				joined[dl] = '/';
+				memcpy(joined + dl + 1, next, (size_t)n + 1);
+				memcpy(cur, joined, dl + 1 + (size_t)n + 1);
+				continue;
+			}
+		}
+		memcpy(cur, next, (size_t)n + 1);
+	}
+	return -1;
+}
+
 enum dc_fs_kind dc_fs_kind_of(const char *path)
 {
 	struct stat st;
 
-	if (!strcmp(path, "-"))
+	if (fd_named(path) >= 0)
 		return DC_FS_STREAM;
-	/* stat follows links: /dev/stdout -> /proc/self/fd/1 -> a pipe or tty */
+	/* stat follows links: a FIFO, a socket or a device anywhere */
 	if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
 				     S_ISBLK(st.st_mode)))
 		return DC_FS_STREAM;
@@ -474,16 +537,17 @@ enum dc_fs_kind dc_fs_kind_of(const char *path)
 
 int dc_fs_write_stream(const char *path, const void *data, size_t len)
 {
-	int fd, err = 0;
+	int fd = fd_named(path), opened = 0, err = 0;
 
-	if (!strcmp(path, "-")) {
-		fd = STDOUT_FILENO;
-	} else if ((fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
-		return dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot open '%s' for writing: %s", path, strerror(errno));
+	if (fd < 0) {
+		if ((fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0)
+			return dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot open '%s' for writing: %s", path,
+					     strerror(errno));
+		opened = 1;
 	}
 	if (write_all(fd, data, len) < 0)
 		err = dc_error_setc(DC_ERR, DC_ECLASS_OS, "cannot write to '%s': %s", path, strerror(errno));
-	if (fd != STDOUT_FILENO)
+	if (opened)
 		close(fd);
 	return err;
 }

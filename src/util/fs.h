@@ -18,11 +18,13 @@
 
 int dc_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode) DC_MUST_USE;
 
-/* What an output PATH is: DC_FS_FILE (absent, a regular file, or a symlink
- * that is dangling or leads to a regular file: written atomically, the link
- * replaced, never followed) or DC_FS_STREAM ("-", or a character device,
- * FIFO or socket, directly or through symlinks such as /dev/stdout: written
- * in place as a stream, never replaced). */
+/* What an output PATH is: DC_FS_STREAM ("-", a path that leads to one of
+ * our open descriptors — /dev/stdout, /dev/stderr, /dev/fd/N,
+ * /proc/self/fd/N, directly or through symlinks, whatever the descriptor is
+ * — or a character device, FIFO or socket: written in place as a stream,
+ * never replaced) or DC_FS_FILE (absent, a regular file, or a symlink that is
+ * dangling or leads to a regular file elsewhere: written atomically, the
+ * link replaced, never followed). */
 enum dc_fs_kind { DC_FS_FILE, DC_FS_STREAM };
 enum dc_fs_kind dc_fs_kind_of(const char *path);
 
