@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)!dc_ecr_reply_parse(&list, &ctx, &resp, &s);
 		break;
 	default:
-		resp.status = 400 + (data[0] / 4) % 200;
+		/* 400-431, 500-531 */
+		resp.status = data[0] / 4 < 32 ? 400 + data[0] / 4 : 500 + (data[0] / 4 - 32);
 		(void)dc_aws_error(&resp, &ctx, "ECR", "https://api.ecr.us-east-1.amazonaws.com/");
 		break;
 	}
