@@ -831,7 +831,10 @@ int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c,
 	}
 	if ((err = fetch(out, arg)) < 0) {
 		now = dc_ctx_now(c->ctx);
-		if (err != DC_EUSAGE)
+		/* an upstream failure holds others off; this process running out
+		 * of memory says nothing about upstream and must not fail the
+		 * next jobs for FAIL_HOLD seconds (found by tests/torture) */
+		if (err != DC_EUSAGE && dc_error_get()->klass != DC_ECLASS_NOMEM)
 			write_state(c, &s, "fail", now, FAIL_HOLD, dc_error_last());
 		if (err != DC_EUSAGE && found && is_usable(c, &m, now)) {
 			warn_stale(c, &m, now, dc_error_last());

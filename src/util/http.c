@@ -133,10 +133,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 static int setup(dc_http *h)
 {
 	pthread_once(&global_once, global_init);
+	/* both fail only when memory runs out: no upstream was asked */
 	if (!global_ok)
-		return dc_error_set(DC_ERR, "cannot initialise libcurl");
+		return dc_error_setc(DC_ERR, DC_ECLASS_NOMEM, "cannot initialise libcurl (out of memory)");
 	if (!h->handle && !(h->handle = curl_easy_init()))
-		return dc_error_set(DC_ERR, "cannot initialise libcurl");
+		return dc_error_setc(DC_ERR, DC_ECLASS_NOMEM, "cannot initialise libcurl (out of memory)");
 	return 0;
 }
 
