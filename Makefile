@@ -34,7 +34,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: all build configure deps test demo image bench clean distclean fuzz fuzz-build fuzz-smoke
+.PHONY: all build configure deps test demo image bench clean distclean fuzz fuzz-build fuzz-smoke torture
 
 all: build
 
@@ -76,6 +76,12 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# Allocation failure: every scenario of tests/torture with the n-th allocation
+# failing, for every n (make test spreads 300 runs per scenario instead).
+torture: deps
+	$(MAKE) build DCGEN_SANITIZE=1
+	DCGEN_TORTURE_BIN=$(BUILD)/dcgen-torture TORTURE_MAX_RUNS=0 $(WITH_PYTHON) tests/torture/torture.py
 
 demo: deps
 	$(MAKE) build

@@ -18,9 +18,12 @@ failed (the first stack frame outside the allocator wrappers: in dcgen's code,
 or in libcurl, OpenSSL, jansson, libc).
 
     DCGEN_TORTURE_BIN=build/dcgen-torture python3 tests/torture/torture.py [SCENARIO...]
-    TORTURE_STRIDE=k   only every k-th n (a quicker look; CI runs every n)
+    TORTURE_MAX_RUNS=k at most k runs per scenario, spread evenly over 1..N
+                       (make test: 300; 0, the default and make torture: every n)
+    TORTURE_JOBS=j     runs at once (default 2)
 """
 import base64
+import concurrent.futures
 import json
 import os
 import re
@@ -50,12 +53,14 @@ SAN_TEXT = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|UndefinedB
 WRAPPERS = re.compile(r"^(__wrap_|fail_now|record_site|dc_secret_mem_|dc_secret_strdup|ossl_malloc|ossl_realloc|"
                       r"__interceptor_|__asan|malloc|calloc|realloc|strdup|strndup)")
 AWS_KEY = ("AKIDTORTURE0001", "torture/secret+key=0123")
+JOBS = int(os.environ.get("TORTURE_JOBS", "2"))
 
 
 class Scenario:
     """A peer setup, an environment and what a successful output holds."""
     name = ""
     hosts = ()
+    cached = False
 
     def secrets(self):
         return []
@@ -246,7 +251,7 @@ def site_of(stack, names):
     return ("?", "?")
 
 
-def torture(scn_cls, stride):
+def torture(scn_cls, max_runs):
     scn = scn_cls()
     scn.setup()
     tmp = tempfile.mkdtemp(prefix=f"dcgen-torture-{scn.name}-")
@@ -259,8 +264,9 @@ def torture(scn_cls, stride):
         os.makedirs(os.path.join(template, "out"))
         count_file = os.path.join(tmp, "count")
         if scn.cached:  # a fresh entry the runs are served from
-            rc, err, _ = run(scn, template)
+            rc, err, out = run(scn, template)
             assert rc == 0, err
+            os.unlink(out)
         counted = os.path.join(tmp, "counted")
         shutil.copytree(template, counted, symlinks=True)
         rc, err, out = run(scn, counted, count_file=count_file)
@@ -268,19 +274,23 @@ def torture(scn_cls, stride):
         check_output(scn, out)
         total = int(open(count_file).read())
         shutil.rmtree(counted)
+        # every n, or an even spread of at most max_runs of them
+        stride = 1 if not max_runs or total <= max_runs else -(-total // max_runs)
         start = time.monotonic()
-        for n in range(1, total + 1, stride):
+
+        def one(n):
             work = os.path.join(tmp, f"run{n}")
             shutil.copytree(template, work, symlinks=True)
-            site_file = os.path.join(tmp, "site")
+            site_file = os.path.join(tmp, f"site{n}")
             if os.path.exists(site_file):
                 os.unlink(site_file)
             rc, err, out = run(scn, work, fail_at=n, site_file=site_file)
             what = None
+            lib_report = None
             if rc < 0:
                 what = f"killed by signal {-rc}"
             elif (rc == SAN_EXIT or SAN_TEXT.search(err)) and library_owned(err):
-                library.append((n, err.strip()[-3000:]))
+                lib_report = err.strip()[-3000:]
             elif rc == SAN_EXIT or SAN_TEXT.search(err):
                 what = "sanitizer report"
             elif rc not in (0, 1, 2):
@@ -317,16 +327,26 @@ def torture(scn_cls, stride):
                         check_output(scn, out2)
                     except Exception as e:  # noqa: BLE001
                         what = f"the next unfailed run wrote a bad output: {e}"
-            outcomes[rc] = outcomes.get(rc, 0) + 1
+            stack = None
             if os.path.exists(site_file):
                 stack = []
                 for line in open(site_file):
                     mod, _, off = line.strip().rpartition(" ")
                     stack.append((mod, off))
-                stacks[n] = stack
-            if what:
-                failures.append((n, what, err.strip()[-2000:]))
+                os.unlink(site_file)
             shutil.rmtree(work, True)
+            return n, rc, what, err, stack, lib_report
+
+        ns = list(range(1, total + 1, stride))
+        with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+            for n, rc, what, err, stack, lib_report in pool.map(one, ns):
+                outcomes[rc] = outcomes.get(rc, 0) + 1
+                if stack is not None:
+                    stacks[n] = stack
+                if lib_report:
+                    library.append((n, lib_report))
+                if what:
+                    failures.append((n, what, err.strip()[-2000:]))
         seconds = time.monotonic() - start
     finally:
         scn.close()
@@ -338,7 +358,7 @@ def torture(scn_cls, stride):
         sites.setdefault(site_of(st, names), []).append(n)
     own = sorted(s for s in sites if s[0] == "dcgen")
     lib = sorted(s for s in sites if s[0] != "dcgen")
-    print(f"torture {scn.name}: {total} allocations, {len(range(1, total + 1, stride))} runs in {seconds:.0f} s; "
+    print(f"torture {scn.name}: {total} allocations, {len(ns)} runs (every {stride}) in {seconds:.0f} s; "
           f"exits {dict(sorted(outcomes.items()))}; {len(sites)} distinct sites failed "
           f"({len(own)} in dcgen's code, {len(lib)} in libraries); {len(failures)} unclean; "
           f"{len(library)} sanitizer reports inside a library's transfer", flush=True)
@@ -358,11 +378,11 @@ def main():
     if not os.path.exists(BIN):
         print(f"torture: no {BIN}; build with DCGEN_SANITIZE=ON", file=sys.stderr)
         return 1
-    stride = int(os.environ.get("TORTURE_STRIDE", "1"))
+    max_runs = int(os.environ.get("TORTURE_MAX_RUNS", "0"))
     names = sys.argv[1:] or list(SCENARIOS)
     bad = 0
     for name in names:
-        failures, _, _ = torture(SCENARIOS[name], stride)
+        failures, _, _ = torture(SCENARIOS[name], max_runs)
         bad += len(failures)
     return 1 if bad else 0
 
