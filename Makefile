@@ -98,6 +98,7 @@ bench:
 	@DCGEN_DEPS_DIR=$(DEPS) DCGEN_STATIC=$(DCGEN_STATIC) DCGEN_PYTHON=$(DCGEN_PYTHON) sh scripts/deps.sh bench
 	$(MAKE) build
 	$(WITH_PYTHON) bench/bench.py
+	$(WITH_PYTHON) bench/runner.py
 
 clean:
 	rm -rf $(BUILD)

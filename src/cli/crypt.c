@@ -2,6 +2,7 @@
  * The formats are core/encfile's; this file reads and writes, prints, and
  * maps errors to exit codes (0 ok, 1 runtime, 2 usage or configuration). */
 #include "cli/crypt.h"
+#include "cli/print.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 #include "util/log.h"
 #include "util/secret.h"
 
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { INPUT_MAX = 64 << 20 }; /* encrypted env files are a few hundred bytes */
 
 static const char crypt_usage[] =
@@ -42,56 +42,18 @@ static const char crypt_usage[] =
 
 /* One line on stderr; a quoted value (a path) may hold a newline or an
  * escape: shown as \n or \xNN. */
-static void say(const char *prefix, const char *text)
-{
-	const unsigned char *p;
-
-	fputs("dcgen: ", stderr);
-	fputs(prefix, stderr);
-	for (p = (const unsigned char *)text; *p; p++) {
-		if (*p == '\n')
-			fputs("\\n", stderr);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
-}
-
-static void sink(enum dc_log_level level, const char *line)
-{
-	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
-
-	say(prefix[level], line);
-}
-
 /* Nothing here registers a secret (no message ever quotes plaintext or a
  * key), so this log has no redactor. */
 static dc_log crypt_log = { NULL, DC_LOG_INFO, NULL };
 
 static int fail(int err)
 {
-	dc_buf line = DC_BUF_INIT;
-
-	dc_buf_init(&line, 0, DC_BUF_SECRET);
-	if (dc_buf_puts(&line, dc_error_last()) == 0) {
-		say("error: ", line.ptr);
-	} else {
-		say("error: ", "out of memory");
-	}
-	dc_buf_release(&line);
-	return err == DC_EUSAGE ? EXIT_USAGE : EXIT_RUNTIME;
+	return dc_cli_fail(NULL, err);
 }
 
 static int usage_error(const char *what, const char *arg)
 {
-	dc_buf line = DC_BUF_INIT;
-
-	dc_buf_printf(&line, "%s%s%s; see 'dcgen encrypt --help'", what, arg ? " " : "", arg ? arg : "");
-	say("error: ", dc_buf_failed(&line) ? "out of memory" : line.ptr);
-	dc_buf_release(&line);
-	return EXIT_USAGE;
+	return dc_cli_usage_error(what, arg, "dcgen encrypt --help");
 }
 
 /* Read all of standard input into `out` (a secret buffer); the chunk is wiped. */
@@ -213,7 +175,7 @@ static int cmd_crypt(int argc, char **argv, int encrypt)
 		switch (c) {
 		case 'k': key_path = optarg; break;
 		case 'L': legacy = 1; break;
-		case 'q': crypt_log.sink = sink; crypt_log.max_level = DC_LOG_ERROR; break;
+		case 'q': crypt_log.sink = dc_cli_sink; crypt_log.max_level = DC_LOG_ERROR; break;
 		case 'h': fputs(crypt_usage, stdout); return 0;
 		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
 		default: return usage_error("unknown option", argv[optind - 1]);
@@ -273,7 +235,7 @@ int dc_cli_crypt_is(const char *name)
 
 int dc_cli_crypt(int argc, char **argv)
 {
-	crypt_log.sink = sink; crypt_log.max_level = DC_LOG_INFO;
+	crypt_log.sink = dc_cli_sink; crypt_log.max_level = DC_LOG_INFO;
 	if (!strcmp(argv[0], "keygen"))
 		return cmd_keygen(argc, argv);
 	return cmd_crypt(argc, argv, !strcmp(argv[0], "encrypt"));

@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 
 #include "cli/crypt.h"
+#include "cli/print.h"
+#include "cli/steps.h"
 #include "core/cache.h"
 #include "core/resolve.h"
 #include "dcgen_build.h"
@@ -22,13 +24,13 @@
 
 extern char **environ;
 
-enum { EXIT_UPSTREAM = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 	"usage: dcgen [options] PATH\n"
 	"       dcgen generate [options] PATH\n"
 	"       dcgen cache list|purge [--expired] [--cache-dir DIR]\n"
 	"       dcgen keygen|encrypt|decrypt ...  (CodeShip encrypted files; 'dcgen encrypt -h')\n"
+	"       dcgen steps|run|load|validate|cleanup ...  (CodeShip files; 'dcgen steps -h')\n"
 	"       dcgen --help | --version\n"
 	"\n"
 	"Writes short-lived registry credentials for a Docker client to PATH\n"
@@ -55,38 +57,6 @@ static const char usage_text[] =
 	"\n"
 	"providers:\n";
 
-/* Every message is one line: a value quoted in it (a variable, a path) may
- * hold a newline or a terminal escape; those are shown as \n or \xNN. */
-static void put_line(const char *prefix, const char *text)
-{
-	const unsigned char *p;
-	size_t n = 0;
-
-	fputs("dcgen: ", stderr);
-	fputs(prefix, stderr);
-	for (p = (const unsigned char *)text; *p; p++) {
-		/* a 130 KB value quoted whole helps nobody */
-		if (++n > 2048) {
-			fputs("...", stderr);
-			break;
-		}
-		if (*p == '\n')
-			fputs("\\n", stderr);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
-}
-
-static void sink(enum dc_log_level level, const char *line)
-{
-	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
-
-	put_line(prefix[level], line);
-}
-
 /* "dcgen 0.1.0 (v0.1.0-3-gabc1234-dirty)": the version and what `git describe
  * --always --dirty` said when this binary was built ("unknown" outside git). */
 static void print_version(void)
@@ -104,30 +74,9 @@ static void usage(FILE *f)
 	fputs("\nThe project's README.md describes every variable.\n", f);
 }
 
-/* Print the current error, redacted, and map the code to an exit status. */
-static int fail(dc_ctx *ctx, int err)
-{
-	dc_buf line = DC_BUF_INIT;
-
-	dc_buf_init(&line, 0, DC_BUF_SECRET);
-	if (dc_buf_puts(&line, dc_error_last()) == 0) {
-		dc_redactor_apply(ctx->redactor, &line);
-		put_line("error: ", line.ptr);
-	} else {
-		fputs("dcgen: error: out of memory\n", stderr);
-	}
-	dc_buf_release(&line);
-	return err == DC_EUSAGE ? EXIT_USAGE : EXIT_UPSTREAM;
-}
-
 static int usage_error(const char *what, const char *arg)
 {
-	dc_buf line = DC_BUF_INIT;
-
-	dc_buf_printf(&line, "%s%s%s%s; see 'dcgen --help'", what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-	put_line("error: ", dc_buf_failed(&line) ? "out of memory" : line.ptr);
-	dc_buf_release(&line);
-	return EXIT_USAGE;
+	return dc_cli_usage_error(what, arg, "dcgen --help");
 }
 
 /* The options a misspelt one may have meant (R5). */
@@ -222,13 +171,13 @@ static int cmd_generate(int argc, char **argv)
 		return usage_error("one PATH only, but also got", argv[optind + 1]);
 	}
 	o.path = argv[optind];
-	if (dc_ctx_init(&ctx, &env, sink, level) < 0) {
-		put_line("error: ", "out of memory");
-		return EXIT_UPSTREAM;
+	if (dc_ctx_init(&ctx, &env, dc_cli_sink, level) < 0) {
+		dc_cli_say("error: ", "out of memory");
+		return DC_EXIT_RUNTIME;
 	}
 	warn_unknown_variables(&ctx);
 	if ((err = dc_generate(&res, &o, &ctx)) < 0) {
-		err = fail(&ctx, err);
+		err = dc_cli_fail(ctx.redactor, err);
 		dc_ctx_release(&ctx);
 		return err;
 	}
@@ -313,9 +262,9 @@ static int cmd_cache(int argc, char **argv)
 		return usage_error("--expired goes with 'purge'", NULL);
 	if (!dir && !(dir = dc_env_get(&env, "DCGEN_CACHE_DIR")))
 		return usage_error("no cache directory: set DCGEN_CACHE_DIR or pass --cache-dir", NULL);
-	if (dc_ctx_init(&ctx, &env, sink, DC_LOG_INFO) < 0) {
-		put_line("error: ", "out of memory");
-		return EXIT_UPSTREAM;
+	if (dc_ctx_init(&ctx, &env, dc_cli_sink, DC_LOG_INFO) < 0) {
+		dc_cli_say("error: ", "out of memory");
+		return DC_EXIT_RUNTIME;
 	}
 	/* list and purge create nothing: a missing directory is an error */
 	if ((err = dc_secrets_register(&ctx, dc_families)) < 0 ||
@@ -329,7 +278,7 @@ static int cmd_cache(int argc, char **argv)
 	}
 done:
 	if (err < 0)
-		err = fail(&ctx, err);
+		err = dc_cli_fail(ctx.redactor, err);
 	dc_cache_free(cache);
 	dc_ctx_release(&ctx);
 	return err;
@@ -342,7 +291,9 @@ int main(int argc, char **argv)
 	/* no core dumps and no same-user ptrace of a process holding secrets */
 	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 	dc_secret_install_allocators();
-	if (argc >= 2 && !strcmp(argv[1], "generate"))
+	if ((rc = dc_cli_codeship(argc, argv)) >= 0)
+		;
+	else if (argc >= 2 && !strcmp(argv[1], "generate"))
 		rc = cmd_generate(argc - 1, argv + 1);
 	else if (argc >= 2 && !strcmp(argv[1], "cache"))
 		rc = cmd_cache(argc - 1, argv + 1);

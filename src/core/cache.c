@@ -730,6 +730,23 @@ static void take(dc_cred_list *out, dc_cred_list *from)
 	*from = (dc_cred_list)DC_CRED_LIST_INIT;
 }
 
+/* A refresh failed moments ago (`st`): serve the entry `m` describes (held
+ * in `old`) when it is still usable, with the recorded reason as a warning;
+ * else fail with that reason rather than repeat the attempt. */
+static int after_failure(dc_cred_list *out, dc_cred_list *old, enum dc_cache_outcome *outcome, dc_cache *c,
+			 const meta *m, const state *st, time_t now)
+{
+	if (m && is_usable(c, m, now)) {
+		warn_stale(c, m, now, st->message);
+		take(out, old);
+		*outcome = DC_CACHE_STALE;
+		return 0;
+	}
+	return dc_error_setc(DC_ERR, st->klass ? st->klass : DC_ECLASS_CACHE,
+			     "%s (a refresh %ld s ago failed; not repeating it for %d s)", st->message,
+			     (long)(now - st->at), FAIL_HOLD);
+}
+
 int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c, const dc_cache_key *key,
 		 dc_cache_fetch_fn fetch, void *arg)
 {
@@ -761,16 +778,7 @@ int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c,
 			goto done;
 		}
 		if (st.kind == STATE_FAIL && st.at >= start - FAIL_HOLD) {
-			if (found && is_usable(c, &m, now)) {
-				warn_stale(c, &m, now, st.message);
-				take(out, &old);
-				*outcome = DC_CACHE_STALE;
-				err = 0;
-			} else {
-				err = dc_error_setc(DC_ERR, st.klass ? st.klass : DC_ECLASS_CACHE,
-						    "%s (a refresh %ld s ago failed; not repeating it for %d s)", st.message,
-						    (long)(now - st.at), FAIL_HOLD);
-			}
+			err = after_failure(out, &old, outcome, c, found ? &m : NULL, &st, now);
 			goto done;
 		}
 		if ((err = dc_fs_trylock(&lock, s.lock.ptr)) == 0)
@@ -817,16 +825,7 @@ int dc_cache_get(dc_cred_list *out, enum dc_cache_outcome *outcome, dc_cache *c,
 	}
 	read_state(&st, &s, now);
 	if (st.kind == STATE_FAIL && st.at >= start - FAIL_HOLD) {
-		if (found && is_usable(c, &m, now)) {
-			warn_stale(c, &m, now, st.message);
-			take(out, &old);
-			*outcome = DC_CACHE_STALE;
-			err = 0;
-		} else {
-			err = dc_error_setc(DC_ERR, st.klass ? st.klass : DC_ECLASS_CACHE,
-					    "%s (a refresh %ld s ago failed; not repeating it for %d s)", st.message,
-					    (long)(now - st.at), FAIL_HOLD);
-		}
+		err = after_failure(out, &old, outcome, c, found ? &m : NULL, &st, now);
 		goto done;
 	}
 	if ((err = fetch(out, arg)) < 0) {

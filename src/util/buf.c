@@ -35,7 +35,9 @@ void dc_buf_reset(dc_buf *b)
 	if (b->cap && b->secret)
 		dc_secret_wipe(b->ptr, b->len);
 	b->len = 0;
-	b->ptr[0] = '\0';
+	/* never write into the shared empty string: threads share it */
+	if (b->cap)
+		b->ptr[0] = '\0';
 	b->failed = b->overflow = 0;
 }
 

@@ -16,20 +16,25 @@ static _Thread_local dc_error current = { 0, DC_ECLASS_NONE, 0, "", -1, "" };
 
 static int vset(int code, enum dc_error_class klass, const char *fmt, va_list ap)
 {
+	char tmp[sizeof(fallback)];
 	va_list again;
 	int n;
 	char *msg;
 
-	/* clear first: formatting into the fallback must survive it */
-	dc_error_clear();
+	/* format before clearing: an argument may be the previous message
+	 * (a caller wrapping it); on out of memory, format on the stack and
+	 * copy after clearing, so the fallback text survives the clear */
 	va_copy(again, ap);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
 	if (msg)
 		vsnprintf(msg, (size_t)n + 1, fmt, again);
 	else
-		vsnprintf(fallback, sizeof(fallback), fmt, again);
+		vsnprintf(tmp, sizeof(tmp), fmt, again);
 	va_end(again);
+	dc_error_clear();
+	if (!msg)
+		memcpy(fallback, tmp, sizeof(fallback));
 	last = msg;
 	current.code = code;
 	current.klass = klass;

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,7 +24,9 @@ struct dc_hclient {
 	const dc_log *log;
 };
 
-static volatile sig_atomic_t interrupted;
+/* set from a signal handler, read by every thread's transfer callback:
+ * lock-free atomic, so both are defined behaviour */
+static volatile _Atomic int interrupted;
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_ok;
 

@@ -94,8 +94,11 @@ void dc_time_format(char *out, size_t size, time_t t)
 
 	if (!size)
 		return;
-	/* gmtime_r fails when the year does not fit an int; strftime when the
-	 * text does not fit `out` (years past 9999 need more than 21 bytes) */
-	if (!gmtime_r(&t, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	/* gmtime_r fails when the year does not fit an int; the text must fit
+	 * `out` (years past 9999 need more than 21 bytes). Not strftime: it
+	 * calls tzset, which reads /etc/localtime on every run for a UTC stamp. */
+	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 ||
+	    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		     tm.tm_hour, tm.tm_min, tm.tm_sec) >= (int)size)
 		snprintf(out, size, "unknown");
 }
