@@ -10,6 +10,17 @@
 
 static char dir[64];
 
+static void cleanup(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/codeship-services.yml", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/codeship-steps.yml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static int put(const char *name, const uint8_t *data, size_t size)
 {
 	char path[128];
@@ -36,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(dir, sizeof(dir), "/tmp/dcgen-fuzz-model-XXXXXX");
 		if (!mkdtemp(dir))
 			abort();
+		atexit(cleanup);
 	}
 	if (size < 1)
 		return 0;
