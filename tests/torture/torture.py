@@ -153,7 +153,10 @@ def run(scn, work, fail_at=0, count_file=None, site_file=None):
     if site_file:
         env["TORTURE_ALLOC_SITE"] = site_file
     out = os.path.join(work, "out", "dockercfg")
-    p = subprocess.run([BIN, out], env=env, capture_output=True, timeout=120)
+    try:
+        p = subprocess.run([BIN, out], env=env, capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired as e:  # a hang is a finding, not the end of the run
+        return "hung", (e.stderr or b"").decode("utf-8", "replace"), out
     return p.returncode, p.stderr.decode("utf-8", "replace"), out
 
 
@@ -287,7 +290,9 @@ def torture(scn_cls, max_runs):
             rc, err, out = run(scn, work, fail_at=n, site_file=site_file)
             what = None
             lib_report = None
-            if rc < 0:
+            if rc == "hung":
+                what = "still running after 60 s"
+            elif rc < 0:
                 what = f"killed by signal {-rc}"
             elif (rc == SAN_EXIT or SAN_TEXT.search(err)) and library_owned(err):
                 lib_report = err.strip()[-3000:]
@@ -359,7 +364,7 @@ def torture(scn_cls, max_runs):
     own = sorted(s for s in sites if s[0] == "dcgen")
     lib = sorted(s for s in sites if s[0] != "dcgen")
     print(f"torture {scn.name}: {total} allocations, {len(ns)} runs (every {stride}) in {seconds:.0f} s; "
-          f"exits {dict(sorted(outcomes.items()))}; {len(sites)} distinct sites failed "
+          f"exits {dict(sorted(outcomes.items(), key=str))}; {len(sites)} distinct sites failed "
           f"({len(own)} in dcgen's code, {len(lib)} in libraries); {len(failures)} unclean; "
           f"{len(library)} sanitizer reports inside a library's transfer", flush=True)
     if os.environ.get("TORTURE_SITES"):
