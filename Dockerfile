@@ -24,12 +24,14 @@ RUN sh scripts/static-curl.sh /deps >/dev/null && \
         -DDCGEN_SANITIZE=OFF -DDCGEN_DEPS_DIR=/deps && \
     cmake --build /build --target dcgen_stripped -j"$(nproc)" && \
     /build/dcgen.stripped --version && \
+    mkdir /out && cp /build/dcgen.stripped /out/dcgen && \
+    ln -s dcgen /out/docker-credential-dcgen && ln -s dcgen /out/dcgen-kubelet-provider && \
     sh scripts/ca-dir.sh /etc/ssl/certs/ca-certificates.crt /certs
 
 FROM scratch AS image
 COPY --from=build /certs/ /etc/ssl/certs/
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /build/dcgen.stripped /usr/bin/dcgen
+COPY --from=build /out/ /usr/bin/
 ENV SSL_CERT_DIR=/etc/ssl/certs
 ENTRYPOINT ["/usr/bin/dcgen"]
 

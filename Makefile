@@ -34,7 +34,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SMOKE_SECONDS ?= 3
 
-.PHONY: all build configure deps test demo image bench clean distclean fuzz fuzz-build fuzz-smoke torture
+.PHONY: all build configure deps test demo image bench bench-chains clean distclean fuzz fuzz-build fuzz-smoke \
+	torture
 
 all: build
 
@@ -99,6 +100,10 @@ bench:
 	$(MAKE) build
 	$(WITH_PYTHON) bench/bench.py
 	$(WITH_PYTHON) bench/runner.py
+
+# the credential chains: "no credentials" off a cloud, a chained source's cache hit
+bench-chains: build
+	$(WITH_PYTHON) bench/chains.py
 
 clean:
 	rm -rf $(BUILD)

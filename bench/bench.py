@@ -28,6 +28,7 @@ ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 AWS_RUNS = int(os.environ.get("BENCH_AWS_RUNS", "5"))
+HELPER_RUNS = int(os.environ.get("BENCH_HELPER_RUNS", "100"))
 KEY_ID, SECRET = "AKIABENCHMARKKEY0001", "bench/secret+0123456789abcdefghijklmnopq"
 
 
@@ -69,9 +70,9 @@ def series(name, make_cmd, runs, env, stdin=None, before=None):
             "rss": max(rss), "runs": runs}
 
 
-def instructions(cmd, env):
+def instructions(cmd, env, stdin=None):
     p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
-                       env=env, capture_output=True, text=True)
+                       env=env, capture_output=True, text=True, input=stdin)
     for line in p.stderr.splitlines():
         if "Collected :" in line:
             return int(line.split(":")[-1].strip())
@@ -228,11 +229,39 @@ def main():
                                RUNS, env_ecr_cache, stdin=REGISTRY))
         warm.append(series("empty static program", lambda i: [empty], RUNS, base))
 
+        # the credential helper docker calls on every pull and push: a cache hit
+        # of docker-credential-dcgen get against ecr-login's, the empty program
+        # as the floor (one run, the same machine state)
+        hbin = f"{work}/helper-bin"
+        os.mkdir(hbin)
+        helper = f"{hbin}/docker-credential-dcgen"
+        os.symlink(dcgen, helper)
+        env_helper = dict(env_dcgen, DCGEN_CACHE_DIR=f"{work}/helper-cache")
+        timed([helper, "get"], env_helper, stdin=REGISTRY)
+        # interleaved, one run of each per round, so that the machine's noise
+        # (2 shared cores) falls on all three alike
+        rounds = [("docker-credential-dcgen get (cache hit)", [helper, "get"], env_helper, REGISTRY)]
+        if ecr_login:
+            rounds.append(("docker-credential-ecr-login get (its cache hit)", [ecr_login, "get"], env_ecr_cache,
+                           REGISTRY))
+        rounds.append(("empty static program", [empty], base, None))
+        walls = {name: [] for name, _, _, _ in rounds}
+        rss = {name: [] for name, _, _, _ in rounds}
+        for _ in range(HELPER_RUNS):
+            for name, cmd, env, stdin in rounds:
+                w, r, _ = timed(cmd, env, stdin)
+                walls[name].append(w)
+                rss[name].append(r)
+        helpers = [{"name": name, "median": statistics.median(walls[name]), "min": min(walls[name]),
+                    "max": max(walls[name]), "rss": max(rss[name]), "runs": HELPER_RUNS}
+                   for name, _, _, _ in rounds]
+
         ins = {
             "dcgen cold": instructions([dcgen, out], env_dcgen),
             "dcgen cold, system bundle": instructions([dcgen, out], dict(base, SSL_CERT_FILE=bundle)),
             "dcgen cold, hashed CA dir": instructions([dcgen, out], dict(base, SSL_CERT_DIR=hashed)),
             "dcgen cache hit": instructions([dcgen, "--cache-dir", cache, out], env_dcgen),
+            "docker-credential-dcgen get, cache hit": instructions([helper, "get"], env_helper, stdin=REGISTRY),
             "empty static program": instructions([empty], base),
         }
 
@@ -274,6 +303,18 @@ def main():
     table("Cold: one ECR GetAuthorizationToken over TLS (local nginx; CA file with the local CA only, unless said)",
           cold, cold[0])
     table("Warm: a cache hit", warm, warm[0])
+    table("Credential helper: `get` on a cache hit (what docker runs per pull and push; the three interleaved)",
+          helpers, helpers[0])
+    floor = helpers[-1]["median"]
+    mine = helpers[0]["median"]
+    if ecr_login:
+        theirs = helpers[1]["median"]
+        print(f"\ndocker-credential-dcgen get is {theirs / mine:.1f}x faster than ecr-login's cache hit "
+              f"(target >= 3x) and {mine / floor:.2f}x the empty static program (target <= 2x); "
+              f"minimums {helpers[1]['min'] / helpers[0]['min']:.1f}x and {helpers[0]['min'] / helpers[-1]['min']:.2f}x.")
+    else:
+        print(f"\ndocker-credential-dcgen get is {mine / floor:.2f}x the empty static program (target <= 2x); "
+              "no ecr-login to compare with.")
     print("\n### Instructions (callgrind)\n")
     print("| run | instructions |")
     print("| --- | ---: |")

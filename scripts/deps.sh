@@ -31,13 +31,16 @@ case $deps in /*) ;; *) deps=$PWD/$deps ;; esac
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev
 libyaml-dev libarchive-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3
 python3-pip python3-venv openssl ca-certificates strace procps util-linux iproute2 busybox-static git
-clang libclang-rt-dev"
+clang libclang-rt-dev amazon-ecr-credential-helper"
 # The image tests start a private engine (tests/integration/engine.py). Debian's
 # docker.io only where no engine is installed: it conflicts with Docker's own
 # packages, which serve as well.
 { command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ]; } || PACKAGES="$PACKAGES docker.io"
+# kubectl reads the k8s-secret output (tests/integration/test_helper_docker.py):
+# Debian's kubernetes-client where no kubectl is installed (google-cloud-cli's serves).
+command -v kubectl >/dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
 # `deps.sh bench`: also the peers make bench compares with and measures by.
-[ "${1:-}" = bench ] && PACKAGES="$PACKAGES nginx-light awscli amazon-ecr-credential-helper valgrind docker-compose"
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES nginx-light awscli valgrind docker-compose"
 
 missing=""
 for p in $PACKAGES; do

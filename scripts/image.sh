@@ -2,8 +2,9 @@
 # image.sh -- build dcgen's generator images, with no network, on the engine
 # that DOCKER_HOST names (or the docker CLI's default):
 #
-#   dcgen:latest    FROM scratch: the stripped static binary, a CA bundle and
-#                   the same certificates as a hashed directory (SSL_CERT_DIR)
+#   dcgen:latest    FROM scratch: the stripped static binary (and its links
+#                   docker-credential-dcgen, dcgen-kubelet-provider), a CA bundle
+#                   and the same certificates as a hashed directory (SSL_CERT_DIR)
 #   dcgen/ecr, dcgen/gcr, dcgen/acr, dcgen/docker, dcgen/heroku, dcgen/ibm
 #                   the same layers with DCGEN_PROVIDER set
 #
@@ -39,7 +40,12 @@ command -v "$docker" >/dev/null 2>&1 || die "no docker client '$docker'; install
 ctx=$build/image
 rm -rf "$ctx"
 mkdir -p "$ctx"
-install -m 755 "$bin" "$ctx/dcgen"
+mkdir "$ctx/bin"
+install -m 755 "$bin" "$ctx/bin/dcgen"
+# the front doors' names: docker runs docker-credential-dcgen from PATH, the
+# kubelet dcgen-kubelet-provider from its bin dir (argv[0] selects them)
+ln -s dcgen "$ctx/bin/docker-credential-dcgen"
+ln -s dcgen "$ctx/bin/dcgen-kubelet-provider"
 install -m 644 "$bundle" "$ctx/ca-certificates.crt"
 sh "$root/scripts/ca-dir.sh" "$bundle" "$ctx/certs"
 cp "$root/docker/Dockerfile.scratch" "$ctx/Dockerfile"
@@ -64,7 +70,7 @@ rm -f "$log"
 
 size=$("$docker" image inspect --format '{{.Size}}' dcgen:latest)
 mib=$(awk -v s="$size" 'BEGIN { printf "%.2f", s / 1048576 }')
-echo "image: dcgen:latest is $size bytes ($mib MiB uncompressed; binary $(wc -c <"$ctx/dcgen") bytes, CA bundle $(wc -c <"$ctx/ca-certificates.crt") bytes)"
+echo "image: dcgen:latest is $size bytes ($mib MiB uncompressed; binary $(wc -c <"$ctx/bin/dcgen") bytes, CA bundle $(wc -c <"$ctx/ca-certificates.crt") bytes)"
 if [ "$size" -gt 8388608 ]; then
 	echo "image: warning: dcgen:latest is over the 8 MiB target" >&2
 fi

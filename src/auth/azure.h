@@ -31,6 +31,7 @@
 
 #include <time.h>
 
+#include "auth/oidc.h"
 #include "util/buf.h"
 #include "util/ctx.h"
 #include "util/secret.h"
@@ -46,16 +47,38 @@ typedef struct {
 
 #define DC_ACR_REGISTRY_INIT { NULL, NULL }
 
+/* Where the Azure AD token comes from, in DefaultAzureCredential's order
+ * (environment, workload identity, managed identity), with the CI's OIDC
+ * token between the last two. */
+enum dc_azure_kind {
+	DC_AZURE_SECRET,      /* AZURE_CLIENT_SECRET */
+	DC_AZURE_CERT,        /* AZURE_CLIENT_CERTIFICATE_PATH: a signed client assertion */
+	DC_AZURE_FEDERATED,   /* AZURE_FEDERATED_TOKEN_FILE: workload identity */
+	DC_AZURE_GHA,         /* the GitHub Actions OIDC token as the client assertion */
+	DC_AZURE_MI_APPSERVICE, /* IDENTITY_ENDPOINT + IDENTITY_HEADER */
+	DC_AZURE_MI_IMDS,     /* the VM's managed identity */
+};
+
 typedef struct {
+	enum dc_azure_kind kind;
 	char *authority;        /* URL (path kept) without trailing slash */
-	char *tenant;
-	char *client_id;
+	char *tenant;           /* NULL for a managed identity (the token's tid says) */
+	char *client_id;        /* managed identity: a user-assigned one, or NULL */
 	dc_sec secret;          /* AZURE_CLIENT_SECRET, or empty */
 	dc_sec assertion;       /* the federated token (workload identity), or empty */
 	const char *token_file; /* borrowed from the environment, for messages */
+	dc_sec cert;            /* the certificate file's bytes (PEM or PKCS#12) */
+	dc_sec cert_password;   /* AZURE_CLIENT_CERTIFICATE_PASSWORD, or empty */
+	char *cert_path;
+	dc_gha gha;             /* DC_AZURE_GHA */
+	char *mi_url;           /* the managed identity endpoint */
+	dc_sec mi_header;       /* IDENTITY_HEADER */
+	char *tried;            /* why each earlier source did not apply */
 } dc_azure_app;
 
-#define DC_AZURE_APP_INIT { NULL, NULL, NULL, DC_SEC_INIT, DC_SEC_INIT, NULL }
+#define DC_AZURE_APP_INIT { DC_AZURE_SECRET, NULL, NULL, NULL, DC_SEC_INIT, DC_SEC_INIT, NULL, DC_SEC_INIT, \
+			    DC_SEC_INIT, NULL, DC_GHA_INIT, NULL, DC_SEC_INIT, NULL }
+#define DC_ACR_RESOURCE "https://containerregistry.azure.net"
 
 /* A registry as AZURE_REGISTRY may give it: a bare name ("myreg" ->
  * myreg.azurecr.io; 5 to 50 letters and digits), a host[:port], or an https
@@ -69,14 +92,35 @@ void dc_acr_registry_release(dc_acr_registry *r);
  * digits (the hosts a service principal may be asked for). */
 int dc_acr_host_is_acr(const char *host);
 
-/* AZURE_CLIENT_ID, AZURE_TENANT_ID, then AZURE_CLIENT_SECRET or else
- * AZURE_FEDERATED_TOKEN_FILE (read now), and AZURE_AUTHORITY_HOST (default
- * DC_AZURE_AUTHORITY). DC_EUSAGE naming what is missing or malformed. */
+/* The chain, from the environment, no network:
+ *   1 AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET
+ *   2 ... + AZURE_CLIENT_CERTIFICATE_PATH (PEM with key and certificate, or
+ *     PKCS#12; AZURE_CLIENT_CERTIFICATE_PASSWORD; read now)
+ *   3 ... + AZURE_FEDERATED_TOKEN_FILE (read now)
+ *   4 ... + the GitHub Actions OIDC token (audience api://AzureADTokenExchange)
+ *   5 managed identity: IDENTITY_ENDPOINT + IDENTITY_HEADER (App Service),
+ *     else IMDS at AZURE_POD_IDENTITY_AUTHORITY_HOST or http://169.254.169.254
+ *     (AZURE_CLIENT_ID picks a user-assigned identity)
+ * AZURE_AUTHORITY_HOST (default DC_AZURE_AUTHORITY) for 1-4. DC_EUSAGE naming
+ * what is missing or malformed (a secret without AZURE_CLIENT_ID, say). */
 int dc_azure_app_from_env(dc_azure_app *out, dc_ctx *ctx) DC_MUST_USE;
 void dc_azure_app_release(dc_azure_app *a);
+/* "service principal 'ID' in tenant 'T' (client secret)" and the like. */
+const char *dc_azure_app_describe(const dc_azure_app *app, char *buf, size_t size);
 
-/* An AAD access token for `scope`. */
+/* An AAD access token for `scope`, from whichever source `app` is (a
+ * managed identity is asked for the scope's resource). `tenant` (may be
+ * NULL) gets the token's tenant: the configured one, or a managed
+ * identity's token's tid claim. Managed identity through IMDS: one attempt,
+ * 1 s; when it does not answer, DC_EUSAGE naming every source tried. */
+int dc_azure_token(dc_sec *out, dc_buf *tenant, dc_ctx *ctx, const dc_azure_app *app, const char *scope) DC_MUST_USE;
+/* The client credentials grant of sources 1-4. */
 int dc_azure_aad_token(dc_sec *out, dc_ctx *ctx, const dc_azure_app *app, const char *scope) DC_MUST_USE;
+/* The signed client assertion of a certificate (RS256, header x5t = the
+ * certificate's SHA-1 thumbprint; aud the token endpoint, iss = sub = the
+ * client id, jti, nbf, exp 10 min). DC_EUSAGE when the file holds no usable
+ * key and certificate. */
+int dc_azure_cert_assertion(dc_sec *out, dc_ctx *ctx, const dc_azure_app *app, const char *token_url) DC_MUST_USE;
 /* Trade an AAD access token for an ACR refresh token. */
 int dc_acr_exchange(dc_sec *out, dc_ctx *ctx, const dc_acr_registry *r, const char *tenant,
 		    const char *aad_token) DC_MUST_USE;
@@ -84,5 +128,7 @@ int dc_acr_exchange(dc_sec *out, dc_ctx *ctx, const dc_acr_registry *r, const ch
 /* The "exp" claim of a JWT, decoded without verifying the signature.
  * DC_ERR (message set) when `jwt` is not a JWT with a numeric exp. */
 int dc_azure_jwt_exp(time_t *out, const char *jwt) DC_MUST_USE;
+/* A string claim of a JWT, read not verified (DC_ERR when absent). */
+int dc_azure_jwt_claim(dc_buf *out, const char *jwt, const char *claim) DC_MUST_USE;
 
 #endif

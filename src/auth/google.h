@@ -98,4 +98,8 @@ int dc_google_metadata_get(dc_buf *out, dc_ctx *ctx, const char *base, const cha
 
 void dc_google_token_release(dc_google_token *t);
 
+/* The access_token and expires_in of a 200 reply of a token endpoint. */
+int dc_google_take_token(dc_google_token *out, dc_ctx *ctx, const dc_http_resp *r, const char *what,
+			 const char *url) DC_MUST_USE;
+
 #endif

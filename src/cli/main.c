@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 
 #include "cli/crypt.h"
+#include "cli/fronts.h"
 #include "cli/print.h"
 #include "cli/steps.h"
 #include "core/cache.h"
@@ -31,6 +32,9 @@ static const char usage_text[] =
 	"       dcgen cache list|purge [--expired] [--cache-dir DIR]\n"
 	"       dcgen keygen|encrypt|decrypt ...  (CodeShip encrypted files; 'dcgen encrypt -h')\n"
 	"       dcgen steps|run|load|validate|cleanup ...  (CodeShip files; 'dcgen steps -h')\n"
+	"       dcgen credential-helper get|store|erase|list|version   (as docker-credential-dcgen)\n"
+	"       dcgen configure-docker [--hosts H,...] [--creds-store]\n"
+	"       dcgen kubelet   (a kubelet image credential provider; as dcgen-kubelet-provider)\n"
 	"       dcgen --help | --version\n"
 	"\n"
 	"Writes short-lived registry credentials for a Docker client to PATH\n"
@@ -39,8 +43,12 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  -p, --provider NAME   the registry family (else DCGEN_PROVIDER, else detected)\n"
-	"  -f, --format FORMAT   config (Docker's config.json, default) or dockercfg\n"
-	"                        (legacy ~/.dockercfg); also DCGEN_FORMAT\n"
+	"  -f, --format FORMAT   config (Docker's config.json, default), dockercfg\n"
+	"                        (legacy ~/.dockercfg), k8s-secret (a Kubernetes\n"
+	"                        Secret, YAML) or env (a DOCKER_AUTH_CONFIG='...' line);\n"
+	"                        also DCGEN_FORMAT\n"
+	"      --secret-name NAME  k8s-secret: the Secret's name (default dcgen-registry)\n"
+	"      --namespace NS    k8s-secret: its namespace (default: none given)\n"
 	"  -c, --cache-dir DIR   share tokens through a cache directory (DCGEN_CACHE_DIR)\n"
 	"  -v, --verbose         say more on stderr (requests, timings; never secrets)\n"
 	"  -q, --quiet           print errors only\n"
@@ -50,7 +58,8 @@ static const char usage_text[] =
 	"environment (besides each provider's variables, listed below):\n"
 	"  DCGEN_PROVIDER, DCGEN_FORMAT, DCGEN_CACHE_DIR, DCGEN_CACHE_MIN_TTL (s),\n"
 	"  DCGEN_CACHE_WAIT (s), DCGEN_TIMEOUT (s), DCGEN_CONNECT_TIMEOUT (s),\n"
-	"  SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE, HTTPS_PROXY, NO_PROXY\n"
+	"  SSL_CERT_FILE, SSL_CERT_DIR, CURL_CA_BUNDLE, HTTPS_PROXY, NO_PROXY;\n"
+	"  the credential helper and the kubelet provider: DCGEN_STORE_DIR, DCGEN_LOG\n"
 	"\n"
 	"exit codes: 0 written, 1 upstream or runtime error, 2 usage or configuration error\n"
 	"(a PATH named like a subcommand: 'dcgen generate help' or 'dcgen ./help')\n"
@@ -81,7 +90,7 @@ static int usage_error(const char *what, const char *arg)
 
 /* The options a misspelt one may have meant (R5). */
 static const char *const known_options[] = { "--provider", "--format", "--cache-dir", "--verbose", "--quiet",
-					     "--help", "--version", "--expired", NULL };
+					     "--help", "--version", "--expired", "--secret-name", "--namespace", NULL };
 
 static int unknown_option(const char *arg)
 {
@@ -108,7 +117,9 @@ static int unknown_option(const char *arg)
 static void warn_unknown_variables(const dc_ctx *ctx)
 {
 	static const char *const known[] = { "DCGEN_PROVIDER", "DCGEN_FORMAT", "DCGEN_CACHE_DIR", "DCGEN_CACHE_MIN_TTL",
-					     "DCGEN_CACHE_WAIT", "DCGEN_TIMEOUT", "DCGEN_CONNECT_TIMEOUT", NULL };
+					     "DCGEN_CACHE_WAIT", "DCGEN_TIMEOUT", "DCGEN_CONNECT_TIMEOUT",
+					     /* the helper's and the kubelet provider's (cli/fronts.c) */
+					     "DCGEN_STORE_DIR", "DCGEN_LOG", NULL };
 	char **e;
 
 	for (e = environ; e && *e; e++) {
@@ -132,6 +143,8 @@ static int cmd_generate(int argc, char **argv)
 		{ "provider", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "cache-dir", required_argument, NULL, 'c' },
+		{ "secret-name", required_argument, NULL, 'N' },
+		{ "namespace", required_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -152,6 +165,8 @@ static int cmd_generate(int argc, char **argv)
 		case 'p': o.provider = optarg; break;
 		case 'f': o.format = optarg; break;
 		case 'c': o.cache_dir = optarg; break;
+		case 'N': o.secret_name = optarg; break;
+		case 'n': o.namespace_ = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -284,14 +299,32 @@ done:
 	return err;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "";
+}
+
 int main(int argc, char **argv)
 {
+	const char *self = base_name(argv[0]);
 	int rc;
 
 	/* no core dumps and no same-user ptrace of a process holding secrets */
 	(void)prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
 	dc_secret_install_allocators();
-	if ((rc = dc_cli_codeship(argc, argv)) >= 0)
+	if (!strcmp(self, DC_HELPER_PROGRAM))
+		rc = dc_cli_helper(argc, argv);
+	else if (!strcmp(self, DC_KUBELET_PROGRAM))
+		rc = dc_cli_kubelet(argc, argv);
+	else if (argc >= 2 && !strcmp(argv[1], "credential-helper"))
+		rc = dc_cli_helper(argc - 1, argv + 1);
+	else if (argc >= 2 && !strcmp(argv[1], "kubelet"))
+		rc = dc_cli_kubelet(argc - 1, argv + 1);
+	else if (argc >= 2 && !strcmp(argv[1], "configure-docker"))
+		rc = dc_cli_configure_docker(argc - 1, argv + 1);
+	else if ((rc = dc_cli_codeship(argc, argv)) >= 0)
 		;
 	else if (argc >= 2 && !strcmp(argv[1], "generate"))
 		rc = cmd_generate(argc - 1, argv + 1);

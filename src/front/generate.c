@@ -36,16 +36,18 @@ int dc_generate(dc_generate_result *res, const dc_generate_opts *o, dc_ctx *ctx)
 		err = dc_format_parse(&fmt, fmt_name, "DCGEN_FORMAT");
 	else
 		err = fmt_name ? dc_format_parse(&fmt, fmt_name, "--format") : 0;
+	if (err == 0)
+		err = dc_output_check_opts(&(dc_output_opts){ o->secret_name, o->namespace_ }, fmt);
 	if (err < 0 || (err = dc_family_select(&f, ctx->env, o->provider)) < 0 ||
 	    (!res->stream && (err = dc_fs_check_writable(o->path)) < 0))
 		goto done;
 	res->provider = f->name;
 	dc_log_debug(&ctx->log, "provider %s, format %s, output '%s'%s", f->name,
-		     fmt == DC_FORMAT_CONFIG ? "config" : "dockercfg", o->path, res->stream ? " (a stream)" : "");
+		     dc_format_name(fmt), o->path, res->stream ? " (a stream)" : "");
 	if ((err = dc_resolve(&list, &info, r, &(dc_query){ DC_QUERY_ALL, NULL, f })) < 0)
 		goto done;
 	res->source = info.source;
-	if ((err = dc_output_render(&text, &list, fmt)) < 0)
+	if ((err = dc_output_render_with(&text, &list, fmt, &(dc_output_opts){ o->secret_name, o->namespace_ })) < 0)
 		goto done;
 	if (res->stream)
 		err = dc_fs_write_stream(o->path, text.ptr, text.len);

@@ -26,6 +26,8 @@ typedef struct {
 	const char *provider;  /* NULL: DCGEN_PROVIDER or detection */
 	const char *format;    /* NULL: DCGEN_FORMAT, else "config" */
 	const char *cache_dir; /* NULL: DCGEN_CACHE_DIR, else no cache */
+	const char *secret_name; /* k8s-secret: NULL for the default */
+	const char *namespace_;  /* k8s-secret: NULL for none */
 } dc_generate_opts;
 
 typedef struct {

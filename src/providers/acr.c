@@ -34,7 +34,7 @@ static int detect(const dc_env *env)
 {
 	return dc_env_get(env, "AZURE_REGISTRY") || dc_env_get(env, "AZURE_REGISTRY_NAME") ||
 	       dc_env_get(env, "AZURE_USERNAME") || dc_env_get(env, "AZURE_PASSWORD") ||
-	       dc_env_get(env, "AZURE_CLIENT_SECRET");
+	       dc_env_get(env, "AZURE_CLIENT_SECRET") || dc_env_get(env, "AZURE_CLIENT_CERTIFICATE_PATH");
 }
 
 static void release(void *p)
@@ -80,9 +80,11 @@ static int parse_opts(acr_cfg *c, dc_ctx *ctx)
 		if ((err = dc_acr_registry_parse(&c->reg, registry, which)) < 0)
 			return err;
 		c->has_registry = 1;
-	} else if (c->admin || (!secret && !dc_env_get(env, "AZURE_FEDERATED_TOKEN_FILE"))) {
+	} else if (c->admin || (!secret && !dc_env_get(env, "AZURE_FEDERATED_TOKEN_FILE") &&
+				!dc_env_get(env, "AZURE_CLIENT_CERTIFICATE_PATH") && !dc_env_get(env, "AZURE_CLIENT_ID"))) {
 		/* a service principal may serve any *.azurecr.io without it; with
-		 * no credentials either, the registry is what to set first */
+		 * no credentials either (a managed identity), the registry is what
+		 * to set first */
 		return registry_unset();
 	}
 	if (c->admin) {
@@ -158,6 +160,9 @@ static int registry_of(const dc_acr_registry **out, dc_acr_registry *tmp, const 
 	return 0;
 }
 
+static const char *const source_names[] = { "secret", "certificate", "federated", "github-actions",
+					    "app-service", "imds" };
+
 static int cache_key(dc_cache_key *out, const void *cfg, const dc_scope *s)
 {
 	const acr_cfg *c = cfg;
@@ -170,16 +175,26 @@ static int cache_key(dc_cache_key *out, const void *cfg, const dc_scope *s)
 	if ((err = registry_of(&reg, &tmp, c, s)) < 0)
 		return err;
 	out->family = "acr";
-	dc_buf_printf(&out->principal, "%s/%s", c->app.tenant, c->app.client_id);
-	dc_buf_printf(&out->scope, "authority=%s\nregistry=%s\nhost=%s\nsource=%s\n", c->app.authority, reg->url,
-		      reg->host, c->app.secret.ptr ? "secret" : "federated");
+	/* the principal is known locally: tenant/client for a service
+	 * principal; for a managed identity the endpoint (one machine's or
+	 * app's identity) and the user-assigned client id if any */
+	if (c->app.kind == DC_AZURE_MI_IMDS || c->app.kind == DC_AZURE_MI_APPSERVICE)
+		dc_buf_printf(&out->principal, "managed-identity:%s%s%s", c->app.mi_url, c->app.client_id ? "#" : "",
+			      c->app.client_id ? c->app.client_id : "");
+	else
+		dc_buf_printf(&out->principal, "%s/%s", c->app.tenant, c->app.client_id);
+	dc_buf_printf(&out->scope, "authority=%s\nregistry=%s\nhost=%s\nsource=%s\n",
+		      c->app.authority ? c->app.authority : "", reg->url, reg->host, source_names[c->app.kind]);
 	if (dc_buf_failed(&out->principal) || dc_buf_failed(&out->scope))
 		err = dc_error_nomem();
-	/* workload identity: no static secret, so the seal stays empty and the
-	 * cache seals with its own key; the federated token rotates and is not
-	 * part of the key, so every rotation shares the entry */
-	else if (c->app.secret.ptr)
+	/* a static secret seals (the client secret, the certificate's key);
+	 * workload identity, the CI's token and managed identities have none,
+	 * so the cache seals with its own key; rotating tokens are not part of
+	 * the key, so every rotation shares the entry */
+	else if (c->app.kind == DC_AZURE_SECRET)
 		err = dc_sec_setn(&out->seal, NULL, c->app.secret.ptr, c->app.secret.len);
+	else if (c->app.kind == DC_AZURE_CERT)
+		err = dc_sec_setn(&out->seal, NULL, c->app.cert.ptr, c->app.cert.len);
 	dc_acr_registry_release(&tmp);
 	return err < 0 ? err : 1;
 }
@@ -215,28 +230,31 @@ static int fetch(dc_cred_list *out, dc_ctx *ctx, const void *cfg, const dc_scope
 	dc_acr_registry tmp = DC_ACR_REGISTRY_INIT;
 	const dc_acr_registry *reg;
 	dc_sec aad = DC_SEC_INIT, refresh = DC_SEC_INIT;
+	dc_buf tenant = DC_BUF_INIT;
 	int err;
 
 	if (c->admin)
 		return dc_cred_list_add(out, c->reg.host, c->user, c->password.ptr, 0);
 	if ((err = registry_of(&reg, &tmp, c, s)) < 0 ||
-	    (err = dc_azure_aad_token(&aad, ctx, &c->app, DC_ACR_SCOPE)) < 0 ||
-	    (err = dc_acr_exchange(&refresh, ctx, reg, c->app.tenant, aad.ptr)) < 0)
+	    (err = dc_azure_token(&aad, &tenant, ctx, &c->app, DC_ACR_SCOPE)) < 0 ||
+	    (err = dc_acr_exchange(&refresh, ctx, reg, tenant.ptr, aad.ptr)) < 0)
 		goto done;
 	err = dc_cred_list_add(out, reg->host, DC_ACR_TOKEN_USER, refresh.ptr, bounded_exp(ctx, reg->host, refresh.ptr));
 done:
 	dc_sec_release(&aad);
 	dc_sec_release(&refresh);
+	dc_buf_release(&tenant);
 	dc_acr_registry_release(&tmp);
 	return err;
 }
 
-static const char *const secret_vars[] = { "AZURE_CLIENT_SECRET", "AZURE_PASSWORD", NULL };
+static const char *const secret_vars[] = { "AZURE_CLIENT_SECRET", "AZURE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+					   "IDENTITY_HEADER", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", NULL };
 
 const dc_family dc_family_acr = {
 	.name = "acr",
-	.summary = "Azure Container Registry (admin user, service principal or workload identity)",
-	.variables = "AZURE_REGISTRY, AZURE_REGISTRY_NAME, AZURE_USERNAME, AZURE_PASSWORD, AZURE_CLIENT_SECRET",
+	.summary = "Azure Container Registry (admin user, service principal, workload identity or managed identity)",
+	.variables = "AZURE_REGISTRY, AZURE_REGISTRY_NAME, AZURE_USERNAME, AZURE_PASSWORD, AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH",
 	.secret_vars = secret_vars,
 	.detect = detect,
 	.parse = parse,

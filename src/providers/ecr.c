@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "auth/aws.h"
+#include "auth/awschain.h"
 #include "auth/sts.h"
 #include "providers/hostlist.h"
 #include "providers/provider.h"
@@ -33,7 +34,7 @@
 #define MAX_LIFETIME (10 * 365.25 * 86400) /* seconds; ECR's tokens last 12 hours */
 
 typedef struct {
-	dc_aws_creds keys;
+	dc_aws_chain chain; /* where the AWS credentials come from (auth/awschain.h) */
 	char region[33];  /* AWS_REGION or AWS_DEFAULT_REGION; "" when unset */
 	int public;       /* ECR_PUBLIC */
 	char role[65];    /* AWS_STS_ROLE; "" when unset */
@@ -63,7 +64,11 @@ static int detect(const dc_env *env)
 {
 	const char *pub = dc_env_get(env, "ECR_PUBLIC");
 
+	/* AWS_ROLE_ARN and AWS_PROFILE are choices a user makes; the
+	 * container, IMDS and IRSA's token file are ambient (a pod or an
+	 * instance has them whatever registry it uses): DCGEN_PROVIDER=ecr */
 	return dc_env_get(env, "AWS_ACCESS_KEY_ID") || dc_env_get(env, "AWS_SECRET_ACCESS_KEY") ||
+	       dc_env_get(env, "AWS_ROLE_ARN") || dc_env_get(env, "AWS_PROFILE") ||
 	       dc_env_get(env, "AWS_STS_ROLE") || dc_env_get(env, "AWS_ECR_REGISTRY_IDS") ||
 	       (pub && switch_value(pub) != 0);
 }
@@ -110,7 +115,7 @@ static void release(void *p)
 
 	if (!c)
 		return;
-	dc_aws_creds_release(&c->keys);
+	dc_aws_chain_release(&c->chain);
 	dc_hostlist_release(&c->ids);
 	dc_buf_release(&c->ecr_url);
 	dc_buf_release(&c->public_url);
@@ -191,12 +196,16 @@ static int parse(void **out, dc_ctx *ctx)
 	if (!c)
 		return dc_error_nomem();
 	c->ecr_url = c->public_url = c->sts_url = (dc_buf)DC_BUF_INIT;
-	c->keys = (dc_aws_creds)DC_AWS_CREDS_INIT;
-	/* the keys first: their checks name the variables a user sets first */
-	if ((err = dc_aws_creds_from_env(&c->keys, ctx)) < 0 || (err = parse_opts(c, ctx)) < 0) {
+	c->chain = (dc_aws_chain)DC_AWS_CHAIN_INIT;
+	/* the credentials first: their checks name the variables a user sets
+	 * first; no network here (a cache hit must not probe metadata) */
+	if ((err = dc_aws_chain_parse(&c->chain, ctx)) < 0 || (err = parse_opts(c, ctx)) < 0) {
 		release(c);
 		return err;
 	}
+	if (!*c->region && *c->chain.region)
+		snprintf(c->region, sizeof(c->region), "%s", c->chain.region);
+	dc_log_debug(&ctx->log, "ecr: AWS credentials will come from %s", c->chain.name);
 	*out = c;
 	return 0;
 }
@@ -362,30 +371,35 @@ static void ids_text(dc_buf *out, const ecr_cfg *c, const dc_scope *s)
 static int cache_key(dc_cache_key *out, const void *cfg, const dc_scope *s)
 {
 	const ecr_cfg *c = cfg;
-	dc_buf url = DC_BUF_INIT, sts = DC_BUF_INIT, ids = DC_BUF_INIT;
+	dc_buf url = DC_BUF_INIT, sts = DC_BUF_INIT, ids = DC_BUF_INIT, src = DC_BUF_INIT;
 	int err;
 
 	if (!*s->region) /* fetch refuses it: AWS_REGION is not set */
 		return 0;
 	out->family = "ecr";
 	/* rotating session credentials of one principal share an entry: the
-	 * session token is not part of the key */
-	if ((err = *c->role ? role_arn(&out->principal, c, s)
-			    : (dc_buf_puts(&out->principal, c->keys.key_id) < 0 ? dc_error_nomem() : 0)) < 0 ||
-	    (err = endpoint(&url, c, s)) < 0 || (*c->role && (err = sts_endpoint(&sts, c, s)) < 0))
+	 * session token is not part of the key; with AWS_STS_ROLE the role is
+	 * the principal and the chain's principal part of the scope */
+	if (*c->role) {
+		if ((err = role_arn(&out->principal, c, s)) < 0 ||
+		    (err = dc_aws_chain_key(&src, &out->scope, &out->seal, &c->chain)) < 0)
+			goto done;
+		dc_buf_printf(&out->scope, "source_principal=%s\n", src.ptr);
+	} else if ((err = dc_aws_chain_key(&out->principal, &out->scope, &out->seal, &c->chain)) < 0) {
+		goto done;
+	}
+	if ((err = endpoint(&url, c, s)) < 0 || (*c->role && (err = sts_endpoint(&sts, c, s)) < 0))
 		goto done;
 	ids_text(&ids, c, s);
 	dc_buf_printf(&out->scope, "endpoint=%s\nregion=%s\nregistry_ids=%s\npublic=%d\nsts=%s\nhost=%s\nfips=%d\ndualstack=%d\n",
 		      url.ptr, s->region, ids.ptr, s->ecr_public, sts.ptr, s->host, s->fips, s->dualstack);
-	if (dc_buf_failed(&out->scope) || dc_buf_failed(&ids)) {
+	if (dc_buf_failed(&out->scope) || dc_buf_failed(&ids))
 		err = dc_error_nomem();
-		goto done;
-	}
-	err = dc_sec_setn(&out->seal, NULL, c->keys.secret.ptr, c->keys.secret.len);
 done:
 	dc_buf_release(&url);
 	dc_buf_release(&sts);
 	dc_buf_release(&ids);
+	dc_buf_release(&src);
 	return err < 0 ? err : 1;
 }
 
@@ -577,8 +591,8 @@ done:
 static int fetch(dc_cred_list *out, dc_ctx *ctx, const void *cfg, const dc_scope *s)
 {
 	const ecr_cfg *c = cfg;
-	dc_aws_creds role = DC_AWS_CREDS_INIT;
-	const dc_aws_creds *use = &c->keys;
+	dc_aws_creds base = DC_AWS_CREDS_INIT, role = DC_AWS_CREDS_INIT;
+	const dc_aws_creds *use = &base;
 	dc_http_resp resp = DC_HTTP_RESP_INIT;
 	dc_buf url = DC_BUF_INIT, arn = DC_BUF_INIT, sts = DC_BUF_INIT, body = DC_BUF_INIT;
 	const char *what = s->ecr_public ? "ECR Public" : "ECR";
@@ -592,9 +606,11 @@ static int fetch(dc_cred_list *out, dc_ctx *ctx, const void *cfg, const dc_scope
 		err = dc_error_nomem();
 		goto done;
 	}
+	if ((err = dc_aws_chain_creds(&base, ctx, &c->chain, sts_region(c, s))) < 0)
+		goto done;
 	if (*c->role) {
 		if ((err = role_arn(&arn, c, s)) < 0 || (err = sts_endpoint(&sts, c, s)) < 0 ||
-		    (err = dc_sts_assume_role(&role, ctx, &c->keys, sts.ptr, sts_region(c, s), arn.ptr, "dcgen")) < 0)
+		    (err = dc_sts_assume_role(&role, ctx, &base, sts.ptr, sts_region(c, s), arn.ptr, "dcgen")) < 0)
 			goto done;
 		use = &role;
 	}
@@ -617,6 +633,7 @@ static int fetch(dc_cred_list *out, dc_ctx *ctx, const void *cfg, const dc_scope
 done:
 	dc_http_resp_release(&resp);
 	dc_aws_creds_release(&role);
+	dc_aws_creds_release(&base);
 	dc_buf_release(&url);
 	dc_buf_release(&arn);
 	dc_buf_release(&sts);
@@ -624,12 +641,13 @@ done:
 	return err;
 }
 
-static const char *const secret_vars[] = { "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", NULL };
+static const char *const secret_vars[] = { "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+					   "AWS_CONTAINER_AUTHORIZATION_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", NULL };
 
 const dc_family dc_family_ecr = {
 	.name = "ecr",
 	.summary = "AWS ECR and ECR Public (GetAuthorizationToken, optional STS AssumeRole)",
-	.variables = "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_STS_ROLE, AWS_ECR_REGISTRY_IDS, ECR_PUBLIC",
+	.variables = "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN, AWS_PROFILE, AWS_STS_ROLE, AWS_ECR_REGISTRY_IDS, ECR_PUBLIC",
 	.secret_vars = secret_vars,
 	.detect = detect,
 	.parse = parse,

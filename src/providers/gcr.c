@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/gchain.h"
 #include "auth/google.h"
 #include "providers/hostlist.h"
 #include "providers/provider.h"
@@ -22,9 +23,7 @@
 static const char *const gcr_hosts[] = { "gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", NULL };
 
 typedef struct {
-	int has_key;
-	dc_google_key key;
-	dc_buf metadata; /* "http://host[:port]" of the metadata server, without a key */
+	dc_google_creds g; /* where the token comes from (auth/gchain.h) */
 	dc_hostlist locations; /* Artifact Registry hosts from GOOGLE_LOCATION */
 	char *email;     /* GOOGLE_AUTH_EMAIL, checked against the metadata server */
 	char *project;   /* GOOGLE_PROJECT_ID, likewise */
@@ -33,6 +32,7 @@ typedef struct {
 static int detect(const dc_env *env)
 {
 	return dc_env_get(env, "GOOGLE_AUTH_JSON") || dc_env_get(env, "GOOGLE_APPLICATION_CREDENTIALS") ||
+	       dc_env_get(env, "GOOGLE_WORKLOAD_IDENTITY_PROVIDER") ||
 	       dc_env_get(env, "GCE_METADATA_HOST") || dc_env_get(env, "GOOGLE_LOCATION");
 }
 
@@ -42,8 +42,7 @@ static void release(void *p)
 
 	if (!c)
 		return;
-	dc_google_key_release(&c->key);
-	dc_buf_release(&c->metadata);
+	dc_google_creds_release(&c->g);
 	dc_hostlist_release(&c->locations);
 	free(c->email);
 	free(c->project);
@@ -142,20 +141,19 @@ static int parse(void **out, dc_ctx *ctx)
 
 	if (!c)
 		return dc_error_nomem();
-	c->key = (dc_google_key)DC_GOOGLE_KEY_INIT;
-	c->metadata = (dc_buf)DC_BUF_INIT;
+	c->g = (dc_google_creds)DC_GOOGLE_CREDS_INIT;
 	/* every configuration problem before any network call */
 	if (locations && (err = parse_locations(&c->locations, locations)) < 0)
 		goto done;
-	err = dc_google_key_from_env(&c->key, ctx);
-	if (err == DC_ENOTFOUND) {
-		if ((err = dc_google_metadata_base(&c->metadata, ctx->env)) < 0 ||
-		    (err = dup_opt(&c->email, dc_env_get(ctx->env, "GOOGLE_AUTH_EMAIL"))) < 0 ||
+	/* no network here: a cache hit must not probe the metadata server */
+	if ((err = dc_google_creds_from_env(&c->g, ctx)) < 0)
+		goto done;
+	if (c->g.kind == DC_GOOGLE_METADATA) {
+		if ((err = dup_opt(&c->email, dc_env_get(ctx->env, "GOOGLE_AUTH_EMAIL"))) < 0 ||
 		    (err = dup_opt(&c->project, dc_env_get(ctx->env, "GOOGLE_PROJECT_ID"))) < 0)
 			goto done;
-	} else if (err == 0) {
-		c->has_key = 1;
-		err = check_key(&c->key, ctx->env);
+	} else if (c->g.kind == DC_GOOGLE_SA_KEY) {
+		err = check_key(&c->g.key, ctx->env);
 	}
 done:
 	if (err < 0) {
@@ -212,26 +210,23 @@ static int cache_key(dc_cache_key *out, const void *cfg, const dc_scope *scope)
 {
 	const gcr_cfg *c = cfg;
 	size_t i;
+	int err;
 
 	/* Without a key the token is the metadata server's, and it is not
 	 * cached: nothing here names the account it belongs to without asking
 	 * the server (pods with different workload identities share one
 	 * metadata host), and the server caches tokens itself. */
-	if (!c->has_key)
-		return 0;
+	if ((err = dc_google_creds_key(&out->principal, &out->scope, &out->seal, &c->g)) <= 0)
+		return err;
 	out->family = "gcr";
-	dc_buf_puts(&out->principal, c->key.client_email);
-	dc_buf_printf(&out->scope, "token_uri=%s\nproject=%s\nprivate_key_id=%s\nhosts=", c->key.token_uri,
-		      c->key.project_id ? c->key.project_id : "", c->key.private_key_id ? c->key.private_key_id : "");
+	dc_buf_puts(&out->scope, "hosts=");
 	if (*scope->host)
 		dc_buf_puts(&out->scope, scope->host);
 	else
 		for (i = 0; i < c->locations.n; i++)
 			dc_buf_printf(&out->scope, "%s%s", i ? "," : "", c->locations.items[i]);
 	dc_buf_putc(&out->scope, '\n');
-	if (dc_buf_failed(&out->principal) || dc_buf_failed(&out->scope))
-		return dc_error_nomem();
-	if (dc_sec_setn(&out->seal, NULL, c->key.private_key.ptr, c->key.private_key.len) < 0)
+	if (dc_buf_failed(&out->scope))
 		return dc_error_nomem();
 	return 1;
 }
@@ -244,14 +239,14 @@ static int check_metadata(dc_ctx *ctx, const gcr_cfg *c)
 	char shown[120];
 	int err = 0;
 
-	if (c->email && (err = dc_google_metadata_get(&got, ctx, c->metadata.ptr, "instance/service-accounts/default/email")) == 0 &&
+	if (c->email && (err = dc_google_metadata_get(&got, ctx, c->g.metadata.ptr, "instance/service-accounts/default/email")) == 0 &&
 	    strcmp(c->email, got.ptr)) {
 		dc_log_clip(ctx->redactor, shown, sizeof(shown), got.ptr);
 		err = dc_error_set(DC_EUSAGE, "GOOGLE_AUTH_EMAIL is '%s' but this machine's default service account is '%s'; fix GOOGLE_AUTH_EMAIL or set a key in GOOGLE_AUTH_JSON",
 				   c->email, shown);
 	}
 	dc_buf_reset(&got);
-	if (!err && c->project && (err = dc_google_metadata_get(&got, ctx, c->metadata.ptr, "project/project-id")) == 0 &&
+	if (!err && c->project && (err = dc_google_metadata_get(&got, ctx, c->g.metadata.ptr, "project/project-id")) == 0 &&
 	    strcmp(c->project, got.ptr)) {
 		dc_log_clip(ctx->redactor, shown, sizeof(shown), got.ptr);
 		err = dc_error_set(DC_EUSAGE, "GOOGLE_PROJECT_ID is '%s' but this machine is in project '%s'; fix GOOGLE_PROJECT_ID or set a key in GOOGLE_AUTH_JSON",
@@ -269,12 +264,12 @@ static int fetch(dc_cred_list *out, dc_ctx *ctx, const void *cfg, const dc_scope
 	size_t i;
 	int err;
 
-	if (c->has_key) {
-		err = dc_google_token_fetch(&tok, ctx, &c->key, DC_GOOGLE_SCOPE);
+	if (c->g.kind != DC_GOOGLE_METADATA) {
+		err = dc_google_creds_token(&tok, ctx, &c->g, DC_GOOGLE_SCOPE);
 	} else {
-		dc_log_debug(&ctx->log, "no service-account key set; asking the GCE metadata server");
+		dc_log_debug(&ctx->log, "no Google credentials set; asking the GCE metadata server");
 		if ((err = check_metadata(ctx, c)) == 0)
-			err = dc_google_metadata_token(&tok, ctx, c->metadata.ptr);
+			err = dc_google_creds_token(&tok, ctx, &c->g, DC_GOOGLE_SCOPE);
 	}
 	if (err < 0)
 		goto done;
@@ -293,12 +288,12 @@ done:
 	return err;
 }
 
-static const char *const secret_vars[] = { "GOOGLE_AUTH_JSON", NULL };
+static const char *const secret_vars[] = { "GOOGLE_AUTH_JSON", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", NULL };
 
 const dc_family dc_family_gcr = {
 	.name = "gcr",
-	.summary = "Google Container Registry and Artifact Registry (service-account key or GCE metadata)",
-	.variables = "GOOGLE_AUTH_JSON, GOOGLE_APPLICATION_CREDENTIALS, GCE_METADATA_HOST, GOOGLE_LOCATION",
+	.summary = "Google Container Registry and Artifact Registry (service-account key, gcloud credentials, workload identity federation or GCE metadata)",
+	.variables = "GOOGLE_AUTH_JSON, GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_WORKLOAD_IDENTITY_PROVIDER, GCE_METADATA_HOST, GOOGLE_LOCATION",
 	.secret_vars = secret_vars,
 	.detect = detect,
 	.parse = parse,

@@ -235,8 +235,11 @@ def make_tls(directory, ip="127.0.0.1", dns=None):
 
 def env(base=(), **extra):
     """A clean environment for dcgen: PATH, the variables of `base`, then those
-    of `extra`, where a value of None removes the variable."""
-    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    of `extra`, where a value of None removes the variable. The cloud metadata
+    services are off (or on this machine's discard address) unless a test
+    turns them on: nothing may probe 169.254.169.254 from here."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_EC2_METADATA_DISABLED": "true",
+         "AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.1:9"}
     e.update(base)
     for k, v in extra.items():
         if v is None:
@@ -263,7 +266,14 @@ class Result:
 
 
 def run(args, env, secrets=(), timeout=60):
-    """Run dcgen; fail the calling test if any of `secrets` shows in its output."""
+    """Run dcgen; fail the calling test if any of `secrets` shows in its output.
+    Whatever environment a test builds, the cloud metadata services stay off
+    this machine's network unless the test points them somewhere itself."""
+    env = dict(env)
+    if "AWS_EC2_METADATA_SERVICE_ENDPOINT" not in env:
+        env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    if "IDENTITY_ENDPOINT" not in env:
+        env.setdefault("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9")
     start = time.monotonic()
     p = subprocess.run([DCGEN] + list(args), env=env, capture_output=True, text=True, timeout=timeout)
     r = Result(p.returncode, p.stdout, p.stderr, time.monotonic() - start)

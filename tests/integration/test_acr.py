@@ -226,7 +226,11 @@ class BadInput(AcrCase):
         self.check(self.env(AZURE_TENANT_ID="../evil"), "AZURE_TENANT_ID is '../evil'")
 
     def test_no_secret_at_all(self):
-        self.check(self.env(AZURE_CLIENT_SECRET=None), "neither AZURE_CLIENT_SECRET nor AZURE_FEDERATED_TOKEN_FILE")
+        # then a managed identity is the last resort: IMDS (a closed local
+        # port here) does not answer, and one line names every source
+        self.check(self.env(AZURE_CLIENT_SECRET=None),
+                   "no Azure credentials: environment: AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are not set; "
+                   "workload identity: AZURE_FEDERATED_TOKEN_FILE is not set; GitHub Actions OIDC token:")
 
     def test_admin_and_service_principal(self):
         self.check(self.env(AZURE_USERNAME="u", AZURE_PASSWORD="p4ssw0rd"), "unset one of them")

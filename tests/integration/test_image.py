@@ -156,7 +156,15 @@ class Images(ImageTest):
         # the binary, the bundle, and the same certificates as a hashed directory
         hashed = [f for f in files if re.fullmatch(r"etc/ssl/certs/[0-9a-f]{8}\.[0-9]+", f)]
         self.assertGreater(len(hashed), 50)
-        self.assertEqual(sorted(set(files) - set(hashed)), ["etc/ssl/certs/ca-certificates.crt", "usr/bin/dcgen"])
+        self.assertEqual(sorted(set(files) - set(hashed)), ["etc/ssl/certs/ca-certificates.crt", "usr/bin/dcgen",
+                                                           "usr/bin/dcgen-kubelet-provider",
+                                                           "usr/bin/docker-credential-dcgen"])
+        self.assertIsNone(files["usr/bin/docker-credential-dcgen"], "a link to dcgen, not a copy")
+        for entry, args, want in (("/usr/bin/docker-credential-dcgen", ["version"], "docker-credential-dcgen (dcgen)"),
+                                  ("/usr/bin/dcgen-kubelet-provider", ["--help"], "CredentialProviderRequest")):
+            p = ENGINE.docker("run", "--rm", "--network", "none", "--entrypoint", entry, "dcgen:latest", *args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(want, p.stdout)
         self.assertIn(b"-----BEGIN CERTIFICATE-----", files[hashed[0]])
         self.assertFalse(elf_interpreter(files["usr/bin/dcgen"]), "the image's dcgen is not static")
         self.assertIn(b"-----BEGIN CERTIFICATE-----", files["etc/ssl/certs/ca-certificates.crt"])

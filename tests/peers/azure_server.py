@@ -89,8 +89,9 @@ class _Base(LocalServer):
 class AadServer(_Base):
     """Azure AD for one tenant: .url is the authority host to give dcgen."""
 
-    def __init__(self, tenant, secrets_by_client=None, federated=None, script=(), prefix=""):
+    def __init__(self, tenant, secrets_by_client=None, federated=None, script=(), prefix="", certs=None):
         super().__init__(script)
+        self.certs = dict(certs or {})                         # client id -> x509 certificate (cryptography)
         self.tenant = tenant
         self.prefix = prefix                                   # an ADFS-style path: "/adfs"
         self.client_secrets = dict(secrets_by_client or {})   # client id -> secret
@@ -114,7 +115,7 @@ class AadServer(_Base):
             return None, (400, aad_error("invalid_scope", 70011, "The provided value for the input "
                                          "parameter 'scope' is not valid."), "scope")
         client = form["client_id"]
-        if client not in self.client_secrets and client not in self.federated:
+        if client not in self.client_secrets and client not in self.federated and client not in self.certs:
             return None, (400, aad_error("unauthorized_client", 700016, f"Application with identifier "
                                          f"'{client}' was not found in the directory."), "client_id")
         if "client_secret" in form:
@@ -123,6 +124,8 @@ class AadServer(_Base):
                                              "Ensure the secret being sent in the request is the client "
                                              "secret value, not the client secret ID."), "client_secret")
             return client, None
+        if form["client_assertion_type"] == ASSERTION_TYPE and client in self.certs:
+            return self.check_certificate(client, form["client_assertion"])
         if form["client_assertion_type"] != ASSERTION_TYPE or client not in self.federated:
             return None, (401, aad_error("invalid_client", 700027, "Client assertion failed signature "
                                          "validation."), "client_assertion_type")
@@ -137,6 +140,41 @@ class AadServer(_Base):
             return None, (401, aad_error("invalid_client", 700213, "No matching federated identity "
                                          "record found for presented assertion."), "assertion claims")
         return client, None
+
+    def check_certificate(self, client, assertion):
+        """A certificate credential's assertion, as Microsoft documents it
+        ("Microsoft identity platform application authentication certificate
+        credentials"): header x5t = base64url(SHA-1 of the DER certificate),
+        RS256 with the certificate's key; aud = this token endpoint, iss = sub
+        = the client id, a jti, nbf <= now < exp."""
+        import base64
+        import hashlib
+
+        from cryptography.hazmat.primitives import serialization
+        cert = self.certs[client]
+        refused = None, (401, aad_error("invalid_client", 700027, "Client assertion failed signature "
+                                        "validation."), "certificate assertion")
+        try:
+            header, claims = jwt_rs256.verify(assertion, cert.public_key())
+        except ValueError:
+            return refused
+        der = cert.public_bytes(serialization.Encoding.DER)
+        x5t = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()
+        now = time.time()
+        if header.get("x5t") != x5t or claims.get("aud") != f"{self.url}{self.prefix}/{self.tenant}/oauth2/v2.0/token" \
+                or claims.get("iss") != client or claims.get("sub") != client or not claims.get("jti") \
+                or not claims.get("nbf", now + 1) <= now + 60 or not now < claims.get("exp", 0) <= now + 3600:
+            return refused
+        return client, None
+
+    def access_token(self, client, tenant=None):
+        now = int(time.time())
+        token = jwt_rs256.encode({"aud": ACR_AUDIENCE, "iss": f"https://sts.windows.net/{tenant or self.tenant}/",
+                                  "tid": tenant or self.tenant, "appid": client, "oid": secrets.token_hex(8),
+                                  "iat": now, "nbf": now, "exp": now + 3599}, self.key, kid=secrets.token_hex(8))
+        with self.lock:
+            self.issued.append(token)
+        return token
 
     def handle(self, h, method, path, body):
         if method != "POST" or not path.startswith(self.prefix + "/") or \
@@ -258,3 +296,65 @@ class AcrServer(_Base):
         h.end_headers()
         if method != "HEAD":
             h.wfile.write(data)
+
+
+class ManagedIdentity(LocalServer):
+    """Azure's managed identity endpoints, tokens signed by `aad` (so the
+    AcrServer trusting it takes them):
+      kind "imds": GET /metadata/identity/oauth2/token?api-version=2018-02-01
+        &resource=R[&client_id=C] with header Metadata: true and no
+        X-Forwarded-For (learn.microsoft.com .../how-to-use-vm-token);
+      kind "appservice": GET /msi/token?resource=R&api-version=2019-08-01
+        [&client_id=C] with X-IDENTITY-HEADER equal to .header (.../app-service/
+        overview-managed-identity). Replies: access_token, expires_on (epoch
+        seconds as a string), resource, token_type; IMDS adds expires_in.
+    `identities` maps client ids of user-assigned identities to app ids; None
+    is the system-assigned one."""
+
+    def __init__(self, aad, kind="imds", identities=None, **kw):
+        super().__init__(**kw)
+        self.aad, self.kind = aad, kind
+        self.identities = identities if identities is not None else {None: "system-assigned"}
+        self.header = "idh-" + secrets.token_hex(16)
+
+    @property
+    def endpoint(self):
+        return self.url + "/msi/token" if self.kind == "appservice" else self.url
+
+    def _handler(self):
+        server = self
+
+        class Handler(LocalHandler):
+            def do_GET(self):
+                parts = urllib.parse.urlsplit(self.path)
+                q = urllib.parse.parse_qs(parts.query)
+                server._record("GET", self.path, dict(self.headers))
+                one = {k: v[0] for k, v in q.items() if len(v) == 1}
+                if server.kind == "imds":
+                    if parts.path != "/metadata/identity/oauth2/token":
+                        return self.send(404, {"error": "not_found"})
+                    if self.headers.get("Metadata") != "true" or self.headers.get("X-Forwarded-For"):
+                        return self.send(400, {"error": "invalid_request", "error_description":
+                                               "Required metadata header not specified"})
+                    version = "2018-02-01"
+                else:
+                    if parts.path != "/msi/token":
+                        return self.send(404, {"error": "not_found"})
+                    if self.headers.get("X-IDENTITY-HEADER") != server.header:
+                        return self.send(401, {"error": "unauthorized"})
+                    version = "2019-08-01"
+                if one.get("api-version") != version or one.get("resource") != ACR_AUDIENCE or \
+                        set(q) - {"api-version", "resource", "client_id"}:
+                    return self.send(400, {"error": "invalid_request", "error_description": "bad query"})
+                client = one.get("client_id")
+                if client not in server.identities:
+                    return self.send(400, {"error": "invalid_request", "error_description":
+                                           "Identity not found"})
+                token = server.aad.access_token(server.identities[client])
+                exp = str(int(time.time()) + 3599)
+                reply = {"access_token": token, "expires_on": exp, "resource": ACR_AUDIENCE, "token_type": "Bearer"}
+                if server.kind == "imds":
+                    reply.update({"expires_in": "3599", "ext_expires_in": "3599", "not_before": exp})
+                self.send(200, reply)
+
+        return Handler

@@ -188,10 +188,16 @@ static void test_app_from_env(void)
 		CHECK_HAS(dc_error_last(), "AZURE_TENANT_ID is 't/../x'");
 	}
 	{
+		/* no secret, certificate or token: a (user-assigned) managed
+		 * identity, whose failure names every source tried */
 		char *v[] = { "AZURE_CLIENT_ID=app-1", "AZURE_TENANT_ID=t-1", NULL };
 		env.vars = v;
-		CHECK_EQ_INT(dc_azure_app_from_env(&a, &ctx), DC_EUSAGE);
-		CHECK_HAS(dc_error_last(), "neither AZURE_CLIENT_SECRET nor AZURE_FEDERATED_TOKEN_FILE");
+		CHECK_EQ_INT(dc_azure_app_from_env(&a, &ctx), 0);
+		CHECK_EQ_INT(a.kind, DC_AZURE_MI_IMDS);
+		CHECK_EQ_STR(a.client_id, "app-1");
+		CHECK_EQ_STR(a.mi_url, "http://169.254.169.254");
+		CHECK_HAS(a.tried, "environment: AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are not set; workload identity: AZURE_FEDERATED_TOKEN_FILE is not set; GitHub Actions OIDC token: ");
+		dc_azure_app_release(&a);
 	}
 	{
 		char *v[] = { "AZURE_CLIENT_ID=app-1", "AZURE_TENANT_ID=t-1", "AZURE_CLIENT_SECRET=s3cret-value",

@@ -108,7 +108,7 @@ static void test_missing_keys(void)
 	char *no_secret[] = { "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" KEY_ID, "AWS_SESSION_TOKEN=" TOKEN, NULL };
 	char *empty_secret[] = { "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" KEY_ID, "AWS_SECRET_ACCESS_KEY=", NULL };
 	char *no_id[] = { "AWS_REGION=us-east-1", "AWS_SECRET_ACCESS_KEY=" SECRET, NULL };
-	char *nothing[] = { "AWS_REGION=us-east-1", NULL };
+	char *nothing[] = { "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", NULL };
 	const char *const bad_ids[] = { "AWS_ACCESS_KEY_ID=AKIA EXAMPLE", "AWS_ACCESS_KEY_ID=AKIA\tEXAMPLE",
 					       "AWS_ACCESS_KEY_ID=AKIA\r\nX-Evil: 1", "AWS_ACCESS_KEY_ID=AKIA:X",
 					       long_id };
