@@ -205,8 +205,9 @@ TRANSFERS = {"curl_easy_perform", "curl_multi_perform"}
 
 
 def library_owned(report):
-    """True when every stack of a sanitizer report (the crash, or each leaked
-    block's allocation) is a library's own work during a libcurl transfer:
+    """True when a crash's innermost frame is a library's, or when every
+    stack of a sanitizer report (each leaked block's allocation) is a
+    library's own work during a libcurl transfer:
     from the top, past the allocator wrappers, library frames up to a
     transfer call before any frame of dcgen's. Such a report is the
     library's (OpenSSL 3.0 under curl, after an allocation failed inside
@@ -224,12 +225,21 @@ def library_owned(report):
         func = m.group(1) or m.group(3) or ""
         mod = m.group(2) or m.group(4) or ""
         own = os.path.basename(BIN) in mod or mod.startswith("./src/") or mod.startswith("src/")
-        cur.append((func, own))
+        cur.append((func, own, mod))
     if not stacks:
         return False
+    # a crash (no leak report) whose innermost frame is a library's, past
+    # the allocator: the library failed inside itself after its own
+    # allocation failed (jansson 2.14's json_loadb, OpenSSL's EVP_MD_fetch)
+    if "DEADLYSIGNAL" in report or "SEGV" in report:
+        top = next(((f, o, m) for f, o, m in stacks[0] if not WRAPPERS.match(f) and "sanitizer" not in f), None)
+        # not libc's: dcgen handing libc a NULL would crash there
+        if top and not top[1] and re.search(r"lib(crypto|ssl|curl|jansson)", top[2]) and \
+                "LeakSanitizer" not in report:
+            return True
     for st in stacks:
         owned = False
-        for func, own in st:
+        for func, own, _ in st:
             if WRAPPERS.match(func) or func.startswith("__interceptor") or "sanitizer" in func:
                 continue
             if func in TRANSFERS:
