@@ -220,6 +220,11 @@ static void keep_host(dc_cred_list *l, const char *host)
 	l->n = 1;
 }
 
+static int ambient_absent(const dc_error *e)
+{
+	return e->code == DC_EUSAGE || e->klass == DC_ECLASS_NET || e->klass == DC_ECLASS_TIMEOUT;
+}
+
 int dc_image_host(dc_buf *out, const char *ref)
 {
 	const char *slash = strchr(ref, '/');
@@ -248,7 +253,7 @@ int dc_resolve(dc_cred_list *out, dc_resolve_info *info, dc_resolver *r, const d
 	dc_scope scope;
 	void *cfg;
 	size_t i;
-	int err;
+	int err, pass;
 
 	memset(info, 0, sizeof(*info));
 	memset(&scope, 0, sizeof(scope));
@@ -268,23 +273,45 @@ int dc_resolve(dc_cred_list *out, dc_resolve_info *info, dc_resolver *r, const d
 		goto done;
 	while (host.len > 1 && host.ptr[host.len - 1] == '.')
 		host.ptr[--host.len] = '\0';
-	for (i = 0; r->table[i]; i++) {
-		const dc_family *f = r->table[i];
+	/* first the families whose variables are set; then, for a host no such
+	 * family claims, the others: their ambient sources (instance metadata,
+	 * a container endpoint, workload identity) select nothing by variables,
+	 * yet a kubelet or helper on such a machine must answer for their hosts.
+	 * In that second pass a configuration that does not parse is "not mine". */
+	for (pass = 0; pass < (q->family ? 1 : 2); pass++) {
+		for (i = 0; r->table[i]; i++) {
+			const dc_family *f = r->table[i];
+			int detected = f->detect(r->ctx->env);
 
-		if (q->family && strcmp(q->family->name, f->name))
-			continue;
-		if (!q->family && !f->detect(r->ctx->env))
-			continue;
-		if ((err = config_of(&cfg, r, i)) < 0)
+			if (q->family && strcmp(q->family->name, f->name))
+				continue;
+			if (!q->family && (pass == 0) != (detected != 0))
+				continue;
+			if ((err = config_of(&cfg, r, i)) < 0) {
+				if (pass == 0)
+					goto done;
+				dc_log_debug(&r->ctx->log, "%s: not configured (%s)", f->name, dc_error_last());
+				dc_error_clear();
+				continue;
+			}
+			memset(&scope, 0, sizeof(scope));
+			if (!f->match(cfg, host.ptr, &scope))
+				continue;
+			if (!scope.host[0])
+				snprintf(scope.host, sizeof(scope.host), "%s", host.ptr);
+			if ((err = resolve_one(out, info, r, f, cfg, &scope)) == 0)
+				keep_host(out, host.ptr);
+			/* an ambient source that is not there (no metadata server
+			 * answering, nothing configured) is "not mine", so a public
+			 * image still pulls anonymously; one that answered and
+			 * refused is an error the user must see */
+			if (err < 0 && pass == 1 && ambient_absent(dc_error_get())) {
+				dc_log_debug(&r->ctx->log, "%s: no ambient credentials (%s)", f->name, dc_error_last());
+				dc_error_clear();
+				continue;
+			}
 			goto done;
-		memset(&scope, 0, sizeof(scope));
-		if (!f->match(cfg, host.ptr, &scope))
-			continue;
-		if (!scope.host[0])
-			snprintf(scope.host, sizeof(scope.host), "%s", host.ptr);
-		if ((err = resolve_one(out, info, r, f, cfg, &scope)) == 0)
-			keep_host(out, host.ptr);
-		goto done;
+		}
 	}
 	err = DC_ENOTFOUND;
 done:

@@ -12,7 +12,11 @@
  * A family's configuration is parsed once per resolver, on first use. A host
  * query tries, in table order, every family whose variables are set (or the
  * one the query names) and takes the first whose match() claims the host;
- * DC_ENOTFOUND (no message) when none does ("not mine"). Results go through
+ * if none does, the families whose variables are not set, for their ambient
+ * sources (instance metadata, a container endpoint): one of those that does
+ * not parse, or whose source does not answer (usage, network or timeout
+ * class), is skipped. DC_ENOTFOUND (no message) when no family serves the
+ * host ("not mine"). Results go through
  * the cache (core/cache.h) when the resolver has a cache directory and the
  * family's cache_key() allows it; the directory is opened only then.
  * Offline families never touch it. Every host a family returns is checked

@@ -37,6 +37,30 @@ class CommandLine(peers.DcgenCase):
         self.assertEqual(os.listdir(self.out), [])
         self.assertFalse(os.path.exists("list"))
 
+    def test_r3_verbose_and_quiet_are_not_silently_resolved(self):
+        r = peers.run(["-v", "-q", self.path], peers.env(DOCKER), [DOCKER["DOCKER_PASSWORD"]])
+        if r.rc == 0:
+            self.assertIn("warning", r.err)
+        else:
+            self.assert_failed_cleanly(r, 2)
+
+    def test_r5_misspelt_option_gets_a_suggestion(self):
+        r = peers.run(["--provder", "docker", self.path], peers.env(DOCKER))
+        self.assert_failed_cleanly(r, 2, "--provider")
+
+    def test_r6_misspelt_variable_warns(self):
+        r = peers.run([self.path], peers.env(DOCKER, DCGEN_CACHEDIR=os.path.join(self.dir, "c")),
+                      [DOCKER["DOCKER_PASSWORD"]])
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertIn("warning", r.err)
+        self.assertIn("DCGEN_CACHEDIR", r.err)
+
+    def test_r24_google_key_variable_holding_a_path_or_base64(self):
+        r = peers.run([self.path], peers.env(GOOGLE_AUTH_JSON="/etc/dcgen/key.json"))
+        self.assert_failed_cleanly(r, 2, "GOOGLE_APPLICATION_CREDENTIALS")
+        r = peers.run([self.path], peers.env(GOOGLE_AUTH_JSON="eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCJ9Cg=="))
+        self.assert_failed_cleanly(r, 2, "base64")
+
     def test_r9_r10_messages_read_right(self):
         aws = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "eu-west-1",
                "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
@@ -211,6 +235,16 @@ class CacheList(peers.DcgenCase):
         r = peers.run(["cache", "list"], peers.env(DCGEN_CACHE_DIR=cache))
         self.assertEqual(r.rc, 0, r.err)
         self.assertRegex((r.out + r.err).lower(), r"no (cache )?entr", "an empty cache lists nothing at all")
+
+    def test_r29_damaged_entry_is_not_skipped_silently(self):
+        cache = os.path.join(self.dir, "cache")
+        os.mkdir(cache, 0o700)
+        name = "0123456789abcdef0123456789abcdef"
+        with open(os.path.join(cache, name + ".entry"), "w") as f:
+            f.write("garbage\n")
+        r = peers.run(["cache", "list"], peers.env(DCGEN_CACHE_DIR=cache))
+        self.assertIn(r.rc, (0, 1), r.err)
+        self.assertIn(name, r.out + r.err, "a damaged entry is left out of the list without a word")
 
     def test_r29_list_has_a_header(self):
         srv = AwsJsonServer({KEY_ID: (SECRET, None)}).start()

@@ -8,10 +8,16 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import threading
 import unittest
 
 import peers
+
+sys.path.insert(0, os.path.join(peers.HERE, "..", "peers"))
+from aws_json_server import AwsJsonServer  # noqa: E402
+
+KEY_ID, SECRET = "AKIADCGENCOREPATHS01", "core/paths+abcdefghijklmnopqrstuvwxyz01"
 
 USER, PASSWORD = "ci-bot", "dckr_pat_PathTestSecret0123456789"
 REGISTRY = "registry.example.com:5000"
@@ -46,22 +52,63 @@ class Paths(peers.DcgenCase):
         self.assert_message_on_stderr(err)
         self.assertEqual(os.listdir(self.out), [], "a file named '-' was created")
 
-    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root for a private /dev")
-    def test_dev_stdout_writes_to_stdout(self):
-        # in a mount namespace with a /dev of its own: a dcgen that replaced
-        # /dev/stdout must not break the machine's
+    def private_dev(self, redirect=None):
+        """dcgen /dev/stdout in a mount namespace with a /dev of its own (a
+        dcgen that replaced /dev/stdout must not break the machine's), its
+        stdout a pipe or, with `redirect`, that file: (rc, stdout, stderr)."""
         script = ("mount -t tmpfs -o mode=755 dcgen-dev /dev && mknod -m 666 /dev/null c 1 3 && "
                   "mknod -m 666 /dev/urandom c 1 9 && for i in 0 1 2; do ln -s /proc/self/fd/$i /dev/fd$i; done && "
                   "mv /dev/fd0 /dev/stdin && mv /dev/fd1 /dev/stdout && mv /dev/fd2 /dev/stderr && "
-                  '"$0" "$@"; rc=$?; [ -L /dev/stdout ] || echo "REPLACED /dev/stdout" >&2; exit $rc')
+                  'if [ -n "$CORETEST_REDIRECT" ]; then "$0" "$@" >"$CORETEST_REDIRECT"; else "$0" "$@"; fi; '
+                  'rc=$?; [ -L /dev/stdout ] || echo "REPLACED /dev/stdout" >&2; exit $rc')
+        env = docker_env(CORETEST_REDIRECT=redirect)
         p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, peers.DCGEN,
-                            "/dev/stdout"], env=docker_env(), cwd=self.out, capture_output=True, timeout=30)
+                            "/dev/stdout"], env=env, cwd=self.out, capture_output=True, timeout=30)
         err = p.stderr.decode("utf-8", "replace")
         self.assertNotIn(PASSWORD, err)
-        self.assertNotIn("REPLACED", err)
-        self.assertEqual(p.returncode, 0, err)
-        self.assert_config(p.stdout)
+        self.assertNotIn("REPLACED", err, "/dev/stdout was replaced by a regular file")
+        return p.returncode, p.stdout, err
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root for a private /dev")
+    def test_dev_stdout_writes_to_stdout(self):
+        rc, out, err = self.private_dev()
+        self.assertEqual(rc, 0, err)
+        self.assert_config(out)
         self.assert_message_on_stderr(err)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root for a private /dev")
+    def test_dev_stdout_redirected_to_a_file(self):
+        # `dcgen /dev/stdout > cfg.json`: /dev/stdout then points at a regular file
+        target = os.path.join(self.dir, "redirected.json")
+        rc, out, err = self.private_dev(redirect=target)
+        self.assertEqual(rc, 0, err)
+        with open(target, "rb") as f:
+            self.assert_config(f.read())
+        self.assert_message_on_stderr(err)
+
+    def test_proc_self_fd_redirected_to_a_file(self):
+        target = os.path.join(self.dir, "redirected.json")
+        with open(target, "wb") as f:
+            p = subprocess.run([peers.DCGEN, "/proc/self/fd/1"], env=docker_env(), cwd=self.out, stdout=f,
+                               stderr=subprocess.PIPE, timeout=30)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertNotIn(PASSWORD, err)
+        self.assertEqual(p.returncode, 0, err)
+        with open(target, "rb") as f:
+            self.assert_config(f.read())
+
+    def test_symlink_to_proc_fd_redirected_to_a_file_is_not_replaced(self):
+        link = os.path.join(self.out, "stdout")
+        os.symlink("/proc/self/fd/1", link)
+        target = os.path.join(self.dir, "redirected.json")
+        with open(target, "wb") as f:
+            p = subprocess.run([peers.DCGEN, link], env=docker_env(), cwd=self.out, stdout=f,
+                               stderr=subprocess.PIPE, timeout=30)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 0, err)
+        self.assertTrue(os.path.islink(link), "the symlink to /proc/self/fd/1 was replaced")
+        with open(target, "rb") as f:
+            self.assert_config(f.read())
 
     def test_symlink_to_proc_fd_is_not_replaced(self):
         link = os.path.join(self.out, "stdout")
@@ -71,6 +118,14 @@ class Paths(peers.DcgenCase):
         self.assert_config(out)
         self.assertTrue(os.path.islink(link), "the symlink was replaced")
         self.assertEqual(os.readlink(link), "/proc/self/fd/1")
+
+    def test_dot_slash_dash_is_a_file(self):
+        # the way to write a file that is named '-'
+        rc, out, err = run_in(self.out, ["./-"], docker_env())
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, b"")
+        with open(os.path.join(self.out, "-"), "rb") as f:
+            self.assert_config(f.read())
 
     @unittest.skipUnless(os.geteuid() == 0, "mknod needs root")
     def test_dev_null_copy_stays_a_device(self):
@@ -127,6 +182,20 @@ class Paths(peers.DcgenCase):
         self.assertIn(rc, (0, 1, 2), err)
         self.assertEqual(len(err.strip().splitlines()), 1, err)
         self.assertEqual(sorted(os.listdir(self.out)), ["sock"])
+
+    def test_dash_prints_nothing_on_failure(self):
+        srv = AwsJsonServer({KEY_ID: (SECRET, None)}).start()
+        self.addCleanup(srv.close)
+        srv.default = "500"
+        env = peers.env({"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "eu-west-1",
+                         "AWS_ENDPOINT_URL": srv.url, "DCGEN_TIMEOUT": "2"})
+        p = subprocess.run([peers.DCGEN, "-"], env=env, cwd=self.out, capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stdout, b"", "a failed run wrote to stdout")
+        rc, out, err = run_in(self.out, ["-"], docker_env(DOCKER_REGISTRY="bad host"))
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(out, b"")
+        self.assertEqual(os.listdir(self.out), [])
 
     def test_symlink_to_regular_file_is_replaced_not_followed(self):
         target = os.path.join(self.dir, "target.json")

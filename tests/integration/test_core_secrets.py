@@ -152,7 +152,8 @@ class UrlPasswords(peers.DcgenCase):
     def setUp(self):
         super().setUp()
         port = closed_port()
-        self.noproxy = {"HTTPS_PROXY": f"http://127.0.0.1:{port}", "HTTP_PROXY": f"http://127.0.0.1:{port}",
+        # libcurl reads HTTPS_PROXY and lower-case http_proxy (never HTTP_PROXY)
+        self.noproxy = {"HTTPS_PROXY": f"http://127.0.0.1:{port}", "http_proxy": f"http://127.0.0.1:{port}",
                         "DCGEN_CONNECT_TIMEOUT": "1", "DCGEN_TIMEOUT": "3"}
 
     def check(self, base, var, value, rcs=(0, 2)):
@@ -241,7 +242,16 @@ class SecretElsewhere(AwsCase):
                     {"HEROKU_API_KEY": self.S, "DCGEN_PROVIDER": self.S},
                     {"IBMCLOUD_API_KEY": self.S, "DCGEN_TIMEOUT": self.S},
                     {"AZURE_USERNAME": "admin", "AZURE_PASSWORD": self.S, "AZURE_REGISTRY": "myregistry",
-                     "DCGEN_FORMAT": self.S}):
+                     "DCGEN_FORMAT": self.S},
+                    {"AZURE_USERNAME": "admin", "AZURE_PASSWORD": self.S, "AZURE_REGISTRY": self.S + "_x"},
+                    {"AZURE_REGISTRY": "myregistry", "AZURE_CLIENT_ID": self.S + "\n", "AZURE_CLIENT_SECRET": self.S,
+                     "AZURE_TENANT_ID": "tenant"},
+                    {"AZURE_REGISTRY": "myregistry", "AZURE_CLIENT_ID": "client", "AZURE_CLIENT_SECRET": self.S,
+                     "AZURE_TENANT_ID": self.S + "/x"},
+                    {"IBMCLOUD_API_KEY": self.S, "IBMCLOUD_REGISTRY": self.S + " x"},
+                    {"DOCKER_USERNAME": self.S + ":u", "DOCKER_PASSWORD": self.S},
+                    {"DOCKER_USERNAME": "u", "DOCKER_PASSWORD": self.S, "DOCKER_REGISTRY": f"https://{self.S} x/"},
+                    {"HEROKU_API_KEY": self.S, "DCGEN_CACHE_MIN_TTL": self.S, "DCGEN_CACHE_DIR": "/nonexistent"}):
             with self.subTest(env=sorted(env)):
                 # an offline provider may not read the variable at all: success is fine
                 self.check(peers.env(env), rcs=(0, 2))
@@ -346,6 +356,23 @@ class LocalStackKeys(peers.DcgenCase):
         self.assertEqual(r.rc, 0, r.err)
         self.assertIn(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com", self.read()["auths"])
         self.assertEqual([q[3] for q in srv.requests], ["ok"], "the peer refused the signature")
+
+    def test_only_what_protects_the_request_is_refused(self):
+        srv = AwsJsonServer({"localstack_key-1": ("test", None)}).start()
+        self.addCleanup(srv.close)
+        base = {"AWS_ACCESS_KEY_ID": "localstack_key-1", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": srv.url}
+        r = peers.run([self.path], peers.env(base))
+        self.assertEqual(r.rc, 0, r.err)
+        for name, value in (("AWS_ACCESS_KEY_ID", "AKIA X"), ("AWS_ACCESS_KEY_ID", "AKIA\r\nX-Evil: 1"),
+                            ("AWS_ACCESS_KEY_ID", "A" * 130000), ("AWS_SESSION_TOKEN", "t" * 130000)):
+            with self.subTest(name=name, value=value[:12]):
+                os.path.exists(self.path) and os.unlink(self.path)
+                before = srv.count
+                r = peers.run([self.path], peers.env(base, **{name: value}))
+                self.assert_failed_cleanly(r, 2, name)
+                self.assertEqual(srv.count, before, "a request was sent")
+                self.assertLess(len(r.err), 4096)
 
 
 if __name__ == "__main__":

@@ -52,8 +52,21 @@ class Files(unittest.TestCase):
             child = int(out[0]) if out else None
             time.sleep(0.05)
         self.assertIsNotNone(child, "dcgen did not start under strace")
-        time.sleep(0.7)
-        os.kill(child, sig)
+        # wait until dcgen is held at its first fsync (syscall 74 on x86-64),
+        # rather than a fixed time that a loaded machine may not keep
+        while time.time() < deadline:
+            try:
+                with open(f"/proc/{child}/syscall") as f:
+                    if f.read().split(" ", 1)[0] == "74":
+                        break
+            except OSError:
+                break
+            time.sleep(0.02)
+        time.sleep(0.2)
+        try:
+            os.kill(child, sig)
+        except ProcessLookupError:
+            self.fail("dcgen ended before it could be stopped mid-write: " + tracer.communicate(timeout=30)[1])
         err = tracer.communicate(timeout=30)[1]
         self.assertNotIn(KEY[1], err)
         return sorted(os.listdir(self.dir))

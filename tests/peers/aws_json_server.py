@@ -13,7 +13,8 @@ the JSON protocol headers, counts requests, and answers like ECR:
   what a client does with "&#13;&#10;" in it).
 
 Faults for tests come from a script: a list of behaviours taken one per request
-("ok", "500", "429", "429ra:N" (429 with Retry-After: N), "throttle", "slow",
+("ok", "500", "429", "429ra:N" (429 with Retry-After: N, taken as given),
+"429date:N" (Retry-After as an HTTP-date N seconds ahead), "throttle", "slow",
 "hang" (no answer for .hang_seconds, then the connection closes), "huge",
 "truncated", "notjson", "reset"); when the script runs out every request gets
 .default ("ok"). Replies can also leave out expiresAt (.no_expiry) or carry
@@ -27,6 +28,7 @@ Run it in-process (AwsJsonServer(...).start()) or as a program:
 import argparse
 import base64
 import datetime
+import email.utils
 import json
 import os
 import random
@@ -171,6 +173,10 @@ class AwsJsonServer(LocalServer):
                 if outcome.startswith("429ra:"):
                     return self.send(429, {"__type": "TooManyRequestsException", "message": "slow down"},
                                      headers=[("Retry-After", outcome[6:])])
+                if outcome.startswith("429date:"):   # Retry-After as an HTTP-date N s from now
+                    when = email.utils.formatdate(time.time() + int(outcome[8:]), usegmt=True)
+                    return self.send(429, {"__type": "TooManyRequestsException", "message": "slow down"},
+                                     headers=[("Retry-After", when)])
                 if outcome == "hang":
                     time.sleep(server.hang_seconds)
                     self.close_connection = True

@@ -22,7 +22,8 @@ AcrServer   POST /oauth2/exchange: a form with exactly grant_type=access_token,
             the exchange's own host, as with a real ACR.
 
 Faults come from a script, one behaviour per request ("ok", "500", "notjson",
-"norefresh", "401"); when it runs out: "ok". For redaction tests, "echo200"
+"norefresh", "401", and for Azure AD "429ra:N": 429 with Retry-After: N);
+when it runs out: "ok". For redaction tests, "echo200"
 makes either server misbehave: it refuses, quoting the request's credential
 field (client_secret or client_assertion; access_token) cut at 200
 characters, as some gateways do.
@@ -195,6 +196,9 @@ class AadServer(_Base):
         self._record(path, refused[2] if refused else outcome)
         if refused:
             return h.send(refused[0], refused[1])
+        if outcome.startswith("429ra:"):
+            return h.send(429, aad_error("temporarily_unavailable", 50196, "throttled"), None,
+                          [("Retry-After", outcome[6:])])
         if outcome == "500":
             return h.send(500, aad_error("temporarily_unavailable", 50001, "try again"))
         if outcome == "notjson":

@@ -22,7 +22,8 @@ token, email, and the project id; a request without "Metadata-Flavor: Google"
 gets 403, as from the real one.
 
 Faults come from a script, one behaviour per request ("ok", "500", "notjson",
-"noaccess" (JSON without access_token), "slow"); when it runs out: "ok".
+"noaccess" (JSON without access_token), "slow", "429ra:N" (429 with
+Retry-After: N)); when it runs out: "ok".
 For redaction tests, a misbehaving endpoint that echoes the request in a 400
 invalid_grant's error_description: "echo" (the whole assertion), "echo200"
 (the form body cut at 200 characters, as some gateways quote it),
@@ -157,6 +158,9 @@ class GoogleServer(LocalServer):
                 return super().send(status, payload, ctype, [("Metadata-Flavor", "Google")] if metadata else ())
 
             def token_reply(self, outcome, metadata=False):
+                if outcome.startswith("429ra:"):   # throttled, with Retry-After: N
+                    return LocalHandler.send(self, 429, {"error": "rate_limit_exceeded"}, None,
+                                             [("Retry-After", outcome[6:])])
                 if outcome == "500":
                     return self.send(500, {"error": "internal_failure"}, metadata=metadata)
                 if outcome == "slow":
