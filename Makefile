@@ -9,6 +9,8 @@
 #   DCGEN_SANITIZE=0|1  also the ASan/UBSan unit tests (make test: 1)
 #   DCGEN_WERROR=0|1    warnings are errors (make test and CI: 1)
 #   DCGEN_ALLOW_SKIPS=1 make test passes although tests were skipped
+#   FUZZ_SECONDS=N      make fuzz: seconds per libFuzzer target (default 60)
+#   FUZZ_TARGETS="a b"  make fuzz: only these targets (default: all of fuzz/)
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 JOBS ?= 2
@@ -27,7 +29,13 @@ CONFIG := $(CMAKE_FLAGS) -DDCGEN_STATIC=$(call onoff,$(DCGEN_STATIC)) \
 PYTHON = $$(cat $(DEPS)/python 2>/dev/null || echo python3)
 WITH_PYTHON = PATH="$$(dirname $(PYTHON)):$$PATH" $(PYTHON)
 
-.PHONY: all build configure deps test demo image bench bench-chains clean distclean
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_SMOKE_SECONDS ?= 3
+
+.PHONY: all build configure deps test demo image bench bench-chains clean distclean fuzz fuzz-build fuzz-smoke \
+	torture
 
 all: build
 
@@ -45,10 +53,36 @@ build: configure
 deps:
 	@DCGEN_DEPS_DIR=$(DEPS) DCGEN_STATIC=$(DCGEN_STATIC) DCGEN_PYTHON=$(DCGEN_PYTHON) sh scripts/deps.sh
 
-# Fails when any test failed or was skipped (scripts/ctest.sh).
+# Fails when any test failed or was skipped (scripts/ctest.sh). The ctest
+# run replays every fuzz corpus under ASan+UBSan (fuzz/<target>); then each
+# libFuzzer target mutates for FUZZ_SMOKE_SECONDS (fuzz-smoke).
 test: deps
 	$(MAKE) build DCGEN_SANITIZE=1 DCGEN_WERROR=1
 	DCGEN_ALLOW_SKIPS=$(DCGEN_ALLOW_SKIPS) sh scripts/ctest.sh $(BUILD) $(JOBS)
+	$(MAKE) fuzz-smoke
+
+# The libFuzzer targets (fuzz/): clang, dynamic, ASan+UBSan, in $(FUZZ_BUILD).
+fuzz-build:
+	@if [ ! -f $(FUZZ_BUILD)/CMakeCache.txt ]; then \
+		cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DDCGEN_STATIC=OFF -DDCGEN_FUZZ=ON \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCGEN_DEPS_DIR=$(DEPS); \
+	fi
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
+
+# Every target for FUZZ_SECONDS, one after another (fuzz/run.sh); the working
+# corpora stay in $(FUZZ_BUILD)/fuzz/work, the figures in .../stats.tsv.
+fuzz: fuzz-build
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	sh fuzz/stats.sh $(FUZZ_BUILD)
+
+fuzz-smoke: fuzz-build
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# Allocation failure: every scenario of tests/torture with the n-th allocation
+# failing, for every n (make test spreads 300 runs per scenario instead).
+torture: deps
+	$(MAKE) build DCGEN_SANITIZE=1
+	DCGEN_TORTURE_BIN=$(BUILD)/dcgen-torture TORTURE_MAX_RUNS=0 $(WITH_PYTHON) tests/torture/torture.py
 
 demo: deps
 	$(MAKE) build

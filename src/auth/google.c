@@ -78,14 +78,19 @@ static int dup_member(char **out, const json_t *doc, const char *name, int requi
 /* R24: what the text looks like when it is no JSON at all. */
 static const char *hint_for(const char *text, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, j;
 
 	while (i < len && strchr(" \t\r\n", text[i]))
 		i++;
 	if (i < len && (text[i] == '/' || text[i] == '~' || text[i] == '.' ||
 			(len - i > 5 && !memcmp(text + len - 5, ".json", 5) && !memchr(text, '{', len))))
 		return "; it looks like a path: give the file's path in GOOGLE_APPLICATION_CREDENTIALS, or its content in GOOGLE_AUTH_JSON";
-	if (len - i >= 16 && strspn(text + i, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n") >= len - i)
+	if (len - i < 16)
+		return "";
+	/* within `len`: the text need not end in a NUL */
+	for (j = i; j < len && text[j] && strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n", text[j]); j++)
+		;
+	if (j == len)
 		return "; it looks like base64: decode it first (base64 -d) and give the JSON";
 	return "";
 }

@@ -38,12 +38,17 @@ int dc_oauth2_token(dc_oauth2_token_t *out, dc_ctx *ctx, const dc_http_resp *res
 		    const char *what, const char *url)
 {
 	json_t *doc, *exp;
+	json_error_t jerr;
 	const char *v;
 	int err = 0;
 
 	dc_oauth2_token_release(out);
 	/* no jansson text in messages: it quotes the reply near the error */
-	doc = json_loadb(resp->body.ptr, resp->body.len, JSON_REJECT_DUPLICATES, NULL);
+	doc = json_loadb(resp->body.ptr, resp->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc && json_error_code(&jerr) == json_error_out_of_memory) {
+		err = dc_error_nomem();
+		goto done;
+	}
 	if (!json_is_object(doc)) {
 		err = dc_error_setc(DC_ERR, DC_ECLASS_REPLY,
 				    "%s at '%s' sent a reply that is not a JSON object without duplicate keys (%zu bytes); check the endpoint",

@@ -80,4 +80,17 @@ int dc_cache_list(dc_cache *c, int (*fn)(const dc_cache_info *info, void *arg), 
 int dc_cache_purge(dc_cache *c, int expired_only, size_t *removed) DC_MUST_USE;
 void dc_cache_free(dc_cache *c);
 
+/* ---- internal: the parsers of the files above (unit tests, fuzz/) ---- */
+
+/* An entry file's clear part: MAGIC and the metadata line, read into
+ * *created and *expires_at. DC_ERR (no message) when it is not one. */
+int dc_cache_entry_check(time_t *created, time_t *expires_at, const char *raw, size_t len) DC_MUST_USE;
+/* An opened entry's records ("len:host,len:user,len:secret,expiry\n"...)
+ * appended to `out`, each secret registered with `r` first. DC_ERR (no
+ * message, `out` released) when malformed or empty. */
+int dc_cache_records_parse(dc_cred_list *out, dc_redactor *r, const char *plain, size_t len) DC_MUST_USE;
+/* A state record's text as read at `now`: 0 none (or stale, or malformed),
+ * 1 a failed refresh, 2 a result that could not be cached. */
+int dc_cache_state_check(const char *text, size_t len, time_t now);
+
 #endif

@@ -54,6 +54,18 @@ static int parse_request(json_t **doc, const char **version, const char **image,
 	return 0;
 }
 
+int dc_kubelet_request_check(dc_buf *host, const char *request, size_t n)
+{
+	json_t *req = NULL;
+	const char *version = NULL, *image = NULL;
+	int err;
+
+	if ((err = parse_request(&req, &version, &image, request, n)) == 0)
+		err = dc_image_host(host, image);
+	json_decref(req);
+	return err;
+}
+
 int dc_kubelet_respond(dc_buf *out, dc_kubelet_result *res, dc_ctx *ctx, const char *request, size_t n,
 		       const char *cache_dir)
 {

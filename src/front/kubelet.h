@@ -33,6 +33,10 @@ typedef struct {
 int dc_kubelet_respond(dc_buf *out, dc_kubelet_result *res, dc_ctx *ctx, const char *request, size_t n,
 		       const char *cache_dir) DC_MUST_USE;
 
+/* internal (fuzz/): the request's checks as dc_kubelet_respond makes them,
+ * then the image's registry host into `host`; nothing is resolved. */
+int dc_kubelet_request_check(dc_buf *host, const char *request, size_t n) DC_MUST_USE;
+
 /* Go's time.Duration.String() of whole seconds: "0s", "45s", "1m30s", "6h0m0s". */
 void dc_go_duration(char *out, size_t size, long seconds);
 

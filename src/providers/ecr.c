@@ -555,6 +555,11 @@ static int parse_public(dc_cred_list *out, dc_ctx *ctx, const dc_http_resp *resp
 	return err;
 }
 
+int dc_ecr_reply_parse(dc_cred_list *out, dc_ctx *ctx, const dc_http_resp *resp, const dc_scope *s)
+{
+	return s->ecr_public ? parse_public(out, ctx, resp, s) : parse_private(out, ctx, resp, s);
+}
+
 static int request_body(dc_buf *body, const ecr_cfg *c, const dc_scope *s)
 {
 	json_t *req = json_object(), *ids = json_array();
@@ -624,7 +629,7 @@ static int fetch(dc_cred_list *out, dc_ctx *ctx, const void *cfg, const dc_scope
 		err = dc_aws_error(&resp, ctx, what, url.ptr);
 		goto done;
 	}
-	err = s->ecr_public ? parse_public(out, ctx, &resp, s) : parse_private(out, ctx, &resp, s);
+	err = dc_ecr_reply_parse(out, ctx, &resp, s);
 done:
 	dc_http_resp_release(&resp);
 	dc_aws_creds_release(&role);

@@ -14,6 +14,7 @@
 
 #include "core/family.h"
 #include "util/env.h"
+#include "util/http.h"
 
 /* NULL-terminated table. */
 extern const dc_family *const dc_families[];
@@ -28,5 +29,10 @@ extern const dc_family dc_family_ibm;    /* static.c */
 /* `name` (a flag), else DCGEN_PROVIDER, else detection. DC_EUSAGE when the
  * name is unknown or detection finds none or several (the message names them). */
 int dc_family_select(const dc_family **out, const dc_env *env, const char *name) DC_MUST_USE;
+
+/* internal (unit tests, fuzz/): ECR's or, with s->ecr_public, ECR Public's
+ * 200 reply to GetAuthorizationToken into `out`, as the ecr family's fetch
+ * reads it for the query `s`. DC_ERR (class DC_ECLASS_REPLY) when malformed. */
+int dc_ecr_reply_parse(dc_cred_list *out, dc_ctx *ctx, const dc_http_resp *resp, const dc_scope *s) DC_MUST_USE;
 
 #endif

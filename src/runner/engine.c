@@ -492,7 +492,7 @@ int dc_engine_auth_encode(dc_buf *out, const char *username, const char *secret,
 		goto done;
 	}
 	/* the docker CLI sends URL-safe base64 with padding */
-	while (out->len % 4)
+	while (out->len % 4 && !dc_buf_failed(out)) /* a failed buffer never grows */
 		dc_buf_putc(out, '=');
 	if (dc_buf_failed(out))
 		err = dc_error_set(DC_ERR, "out of memory");

@@ -207,7 +207,7 @@ done:
 
 static int finish_b64(dc_buf *out)
 {
-	while (out->len % 4)
+	while (out->len % 4 && !dc_buf_failed(out)) /* a failed buffer never grows */
 		dc_buf_putc(out, '=');
 	return dc_buf_failed(out) ? DC_ERR : 0;
 }

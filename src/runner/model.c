@@ -122,6 +122,14 @@ static char *str(ctx *c, yaml_node_t *n, const char *owner, const char *key)
 	return sdup(c, scalar(n));
 }
 
+/* Assign a field a mapping sets: a key given twice (libyaml keeps both)
+ * replaces the first value, which must not leak (found by fuzz/model.c). */
+static void set(char **field, char *value)
+{
+	free(*field);
+	*field = value;
+}
+
 static int boolean(ctx *c, yaml_node_t *n, const char *owner, const char *key)
 {
 	const char *s = scalar(n);
@@ -328,7 +336,7 @@ static void parse_build(ctx *c, dc_service *s, yaml_node_t *n, const char *owner
 	char *ctxdir = NULL, *df = NULL;
 
 	if (scalar(n)) {
-		s->context = path_join(c, c->base, scalar(n));
+		set(&s->context, path_join(c, c->base, scalar(n)));
 		return;
 	}
 	if (!n || n->type != YAML_MAPPING_NODE) {
@@ -343,8 +351,7 @@ static void parse_build(ctx *c, dc_service *s, yaml_node_t *n, const char *owner
 		if (!key)
 			continue;
 		if (!strcmp(key, "image")) {
-			free(s->image);
-			s->image = str(c, v, owner, "build.image");
+			set(&s->image, str(c, v, owner, "build.image"));
 		} else if (!strcmp(key, "context") || !strcmp(key, "path")) {
 			if (!strcmp(key, "path"))
 				diag(c, 0, line_of(k), "%s: 'build.path' is deprecated; use 'build.context'", owner);
@@ -374,7 +381,7 @@ static void parse_build(ctx *c, dc_service *s, yaml_node_t *n, const char *owner
 				diag(c, 1, line_of(k), "%s: unknown key '%s'", owner, full);
 		}
 	}
-	s->context = ctxdir ? ctxdir : sdup(c, c->base);
+	set(&s->context, ctxdir ? ctxdir : sdup(c, c->base));
 	if (df) {
 		free(s->dockerfile);
 		s->dockerfile = df;
@@ -388,7 +395,7 @@ static void parse_service(ctx *c, dc_service *s, yaml_node_t *k, yaml_node_t *n)
 	yaml_node_t *build = NULL;
 	int has_image = 0;
 
-	s->name = sdup(c, scalar(k));
+	set(&s->name, sdup(c, scalar(k)));
 	s->line = line_of(k);
 	snprintf(owner, sizeof(owner), "service '%s'", s->name ? s->name : "?");
 	if (!n || n->type != YAML_MAPPING_NODE) {
@@ -407,11 +414,11 @@ static void parse_service(ctx *c, dc_service *s, yaml_node_t *k, yaml_node_t *n)
 		if (!strcmp(key, "image")) {
 			has_image = 1;
 			if (!build)
-				s->image = str(c, v, owner, key);
+				set(&s->image, str(c, v, owner, key));
 		} else if (!strcmp(key, "build"))
 			build = v;
 		else if (!strcmp(key, "dockerfile"))
-			s->dockerfile = str(c, v, owner, key);
+			set(&s->dockerfile, str(c, v, owner, key));
 		else if (!strcmp(key, "environment"))
 			kvlist(c, &s->environment, v, owner, key);
 		else if (!strcmp(key, "env_file"))
@@ -462,13 +469,13 @@ static void parse_service(ctx *c, dc_service *s, yaml_node_t *k, yaml_node_t *n)
 		else if (!strcmp(key, "default_cache_branch"))
 			; /* hosted cache only */
 		else if (!strcmp(key, "working_dir"))
-			s->working_dir = str(c, v, owner, key);
+			set(&s->working_dir, str(c, v, owner, key));
 		else if (!strcmp(key, "user"))
-			s->user = str(c, v, owner, key);
+			set(&s->user, str(c, v, owner, key));
 		else if (!strcmp(key, "hostname"))
-			s->hostname = str(c, v, owner, key);
+			set(&s->hostname, str(c, v, owner, key));
 		else if (!strcmp(key, "domainname"))
-			s->domainname = str(c, v, owner, key);
+			set(&s->domainname, str(c, v, owner, key));
 		else if (!strcmp(key, "entrypoint") || !strcmp(key, "command")) {
 			dc_strv *out = key[0] == 'e' ? &s->entrypoint : &s->command;
 			*(key[0] == 'e' ? &s->entrypoint_set : &s->command_set) = 1;
@@ -480,11 +487,11 @@ static void parse_service(ctx *c, dc_service *s, yaml_node_t *k, yaml_node_t *n)
 			} else
 				strlist(c, out, v, owner, key);
 		} else if (!strcmp(key, "dockercfg_service"))
-			s->dockercfg_service = str(c, v, owner, key);
+			set(&s->dockercfg_service, str(c, v, owner, key));
 		else if (!strcmp(key, "encrypted_dockercfg_path")) {
 			char *t = str(c, v, owner, key);
 			if (t)
-				s->encrypted_dockercfg_path = path_join(c, c->base, t);
+				set(&s->encrypted_dockercfg_path, path_join(c, c->base, t));
 			free(t);
 		} else if (in(key, rejected_keys))
 			diag(c, 1, l, "%s: '%s' is not supported (the hosted CI refused it too)%s", owner, key,
@@ -730,7 +737,7 @@ static void parse_step(ctx *c, dc_step *s, yaml_node_t *n, size_t index)
 	}
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
 		if (scalar(node(c, p->key)) && !strcmp(scalar(node(c, p->key)), "name"))
-			s->name = str(c, node(c, p->value), "step", "name");
+			set(&s->name, str(c, node(c, p->value), "step", "name"));
 	if (s->name)
 		snprintf(owner, sizeof(owner), "step '%s'", s->name);
 	else
@@ -750,29 +757,29 @@ static void parse_step(ctx *c, dc_step *s, yaml_node_t *n, size_t index)
 		else if (!strcmp(key, "type"))
 			typ = v;
 		else if (!strcmp(key, "tag"))
-			s->tag = str(c, v, owner, key);
+			set(&s->tag, str(c, v, owner, key));
 		else if (!strcmp(key, "exclude"))
-			s->exclude = str(c, v, owner, key);
+			set(&s->exclude, str(c, v, owner, key));
 		else if (!strcmp(key, "service"))
-			s->service = str(c, v, owner, key);
+			set(&s->service, str(c, v, owner, key));
 		else if (!strcmp(key, "services"))
 			strlist(c, &s->services, v, owner, key);
 		else if (!strcmp(key, "command"))
-			s->command = str(c, v, owner, key);
+			set(&s->command, str(c, v, owner, key));
 		else if (!strcmp(key, "steps"))
 			steps = v;
 		else if (!strcmp(key, "image_name"))
-			s->image_name = str(c, v, owner, key);
+			set(&s->image_name, str(c, v, owner, key));
 		else if (!strcmp(key, "image_tag"))
-			s->image_tag = str(c, v, owner, key);
+			set(&s->image_tag, str(c, v, owner, key));
 		else if (!strcmp(key, "registry"))
-			s->registry = str(c, v, owner, key);
+			set(&s->registry, str(c, v, owner, key));
 		else if (!strcmp(key, "dockercfg_service"))
-			s->dockercfg_service = str(c, v, owner, key);
+			set(&s->dockercfg_service, str(c, v, owner, key));
 		else if (!strcmp(key, "encrypted_dockercfg_path")) {
 			char *x = str(c, v, owner, key);
 			if (x)
-				s->encrypted_dockercfg_path = path_join(c, c->base, x);
+				set(&s->encrypted_dockercfg_path, path_join(c, c->base, x));
 			free(x);
 		} else if (!strcmp(key, "on_fail"))
 			on_fail = v;
@@ -881,7 +888,7 @@ static void check_steps(ctx *c, dc_step *v, size_t n, const char *group_service,
 			char made[300];
 			snprintf(made, sizeof(made), "%s-%zu", svc ? svc : s->type == DC_STEP_PARALLEL ? "parallel" :
 				 "serial", *counter);
-			s->name = sdup(c, made);
+			set(&s->name, sdup(c, made));
 		}
 		snprintf(owner, sizeof(owner), "step '%s'", s->name ? s->name : "?");
 		if (s->service && (group_service || group_fanout))

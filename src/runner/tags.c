@@ -7,6 +7,10 @@
 
 #include "util/buf.h"
 
+/* a tag pattern is a line of a steps file: longer is a mistake, and costs
+ * regcomp time */
+#define MAX_PATTERN 512
+
 /* RE2 shorthands POSIX ERE lacks; inside brackets \d becomes 0-9 etc. */
 static int translate(dc_buf *out, const char *re)
 {
@@ -37,6 +41,17 @@ static int translate(dc_buf *out, const char *re)
 			inbr = 1;
 		else if (*re == ']' && inbr)
 			inbr = 0;
+		if (!inbr && strchr("*+?", *re) && re[1] && strchr("*+?", re[1])) {
+			/* a run of repetitions is one: (a+)+ is a+, (a?)? is a?,
+			 * any other mix is a*. glibc's regcomp takes exponential
+			 * time on long runs ("a****..."; found by fuzz/template.c) */
+			char op = *re;
+			for (; re[1] && strchr("*+?", re[1]); re++)
+				if (re[1] != op)
+					op = '*';
+			dc_buf_putc(out, op);
+			continue;
+		}
 		dc_buf_putc(out, *re);
 	}
 	return dc_buf_failed(out) ? dc_error_set(DC_ERR, "out of memory") : 0;
@@ -54,6 +69,11 @@ int dc_tags_match(int *hit, const char *pattern, const char *tag)
 	if (!strchr(pattern, '^') && !strchr(pattern, '$')) {
 		*hit = !strcmp(pattern, tag);
 		return 0;
+	}
+	if (strlen(pattern) > MAX_PATTERN) {
+		err = dc_error_set(DC_EUSAGE, "tag pattern '%.40s...' is longer than %d characters; shorten it",
+				   pattern, MAX_PATTERN);
+		goto done;
 	}
 	if ((err = translate(&re, pattern)) < 0)
 		goto done;

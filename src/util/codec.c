@@ -91,7 +91,9 @@ int dc_base64url_decode(dc_buf *out, const char *text, size_t len)
 		else
 			dc_buf_putc(&b64, text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i]);
 	}
-	while (!err && b64.len % 4)
+	/* a failed buffer stays as it is: stop, or this never ends (found by
+	 * tests/torture: an allocation failing here hung dcgen) */
+	while (!err && b64.len % 4 && !dc_buf_failed(&b64))
 		dc_buf_putc(&b64, '=');
 	if (!err && dc_buf_failed(&b64))
 		err = dc_error_set(DC_ERR, "out of memory");

@@ -47,7 +47,10 @@ int dc_error_set(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vset(code, code == DC_EUSAGE ? DC_ECLASS_USAGE : DC_ECLASS_NONE, fmt, ap);
+	/* dc_error_set(DC_ERR, "out of memory") is dc_error_nomem(): the class
+	 * tells the cache not to record it as a failed refresh */
+	vset(code, code == DC_EUSAGE ? DC_ECLASS_USAGE : !strcmp(fmt, "out of memory") ? DC_ECLASS_NOMEM : DC_ECLASS_NONE,
+	     fmt, ap);
 	va_end(ap);
 	return code;
 }

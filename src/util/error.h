@@ -51,7 +51,8 @@ typedef struct {
 #define DC_MUST_USE __attribute__((warn_unused_result))
 
 /* Set the current error; returns `code` for `return dc_error_set(...)`. The
- * class is DC_ECLASS_USAGE for DC_EUSAGE and DC_ECLASS_NONE otherwise. */
+ * class is DC_ECLASS_USAGE for DC_EUSAGE, DC_ECLASS_NOMEM for the message
+ * "out of memory" (as dc_error_nomem), and DC_ECLASS_NONE otherwise. */
 int dc_error_set(int code, const char *fmt, ...) DC_PRINTF(2, 3);
 int dc_error_setc(int code, enum dc_error_class klass, const char *fmt, ...) DC_PRINTF(3, 4);
 /* Out of memory: DC_ERR with class DC_ECLASS_NOMEM. */

@@ -133,10 +133,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 static int setup(dc_http *h)
 {
 	pthread_once(&global_once, global_init);
+	/* both fail only when memory runs out: no upstream was asked */
 	if (!global_ok)
-		return dc_error_set(DC_ERR, "cannot initialise libcurl");
+		return dc_error_setc(DC_ERR, DC_ECLASS_NOMEM, "cannot initialise libcurl (out of memory)");
 	if (!h->handle && !(h->handle = curl_easy_init()))
-		return dc_error_set(DC_ERR, "cannot initialise libcurl");
+		return dc_error_setc(DC_ERR, DC_ECLASS_NOMEM, "cannot initialise libcurl (out of memory)");
 	return 0;
 }
 
@@ -190,6 +191,22 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* libcurl (7.88) ends a transfer with success and the status when the
+ * connection closes in the middle of the headers: note where each header
+ * block starts and ends, so that a reply cut there counts as cut (found by
+ * tests/integration/test_faults.py). */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	int *ended = ctx;
+	size_t len = size * n;
+
+	if (len >= 5 && !memcmp(p, "HTTP/", 5))
+		*ended = 0; /* a status line: 1xx blocks come before the last */
+	else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n'))
+		*ended = 1;
+	return len;
+}
+
 static CURLcode attempt(dc_http *h, dc_http_resp *out, const dc_http_req *req, struct curl_slist *hdrs,
 			long timeout_ms, long connect_ms, size_t max_reply, char *errbuf)
 {
@@ -197,6 +214,7 @@ static CURLcode attempt(dc_http *h, dc_http_resp *out, const dc_http_req *req, s
 	CURLcode rc;
 	curl_off_t ra = -1;
 	char *loc = NULL;
+	int headers_ended = 0;
 
 	curl_easy_reset(c);
 	errbuf[0] = '\0';
@@ -221,6 +239,8 @@ static CURLcode attempt(dc_http *h, dc_http_resp *out, const dc_http_req *req, s
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "dcgen/" DCGEN_VERSION);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &headers_ended);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT")) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
@@ -235,6 +255,10 @@ static CURLcode attempt(dc_http *h, dc_http_resp *out, const dc_http_req *req, s
 		curl_easy_setopt(c, CURLOPT_USERPWD, req->userpwd);
 	}
 	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK && !headers_ended) {
+		rc = CURLE_PARTIAL_FILE; /* retried like a reply cut in the body */
+		snprintf(errbuf, CURL_ERROR_SIZE, "the connection closed inside the reply's headers");
+	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		out->retry_after = (long)ra;

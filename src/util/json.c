@@ -11,6 +11,8 @@ int dc_json_parse_object(json_t **out, const char *data, size_t len, const char 
 	*out = NULL;
 	/* where, not what: jansson's text quotes the reply near the error, and
 	 * the reply may hold a token */
+	if (!doc && json_error_code(&jerr) == json_error_out_of_memory)
+		return dc_error_nomem(); /* not the reply's fault: no "check the endpoint" */
 	if (!doc)
 		return dc_error_set(DC_ERR, "%s sent a reply that is not JSON (error at byte %d); check the endpoint",
 				    what, jerr.position);
