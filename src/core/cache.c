@@ -475,7 +475,7 @@ typedef struct {
 	enum dc_error_class klass;
 } state;
 
-static void parse_state(state *st, const char *text, size_t len, time_t now);
+static void parse_state(state *st, const char *text, size_t len, time_t now, const char *check);
 
 static void read_state(state *st, const slot *s, time_t now)
 {
@@ -486,12 +486,13 @@ static void read_state(state *st, const slot *s, time_t now)
 		dc_error_clear();
 		goto done;
 	}
-	parse_state(st, raw.ptr, raw.len, now);
+	parse_state(st, raw.ptr, raw.len, now, s->check);
 done:
 	dc_buf_release(&raw);
 }
 
-static void parse_state(state *st, const char *text, size_t len, time_t now)
+/* `check`: the sealing key check a record must carry (NULL: any, for the fuzz entry) */
+static void parse_state(state *st, const char *text, size_t len, time_t now, const char *check)
 {
 	json_t *doc = NULL;
 	const char *kind, *msg;
@@ -500,7 +501,7 @@ static void parse_state(state *st, const char *text, size_t len, time_t now)
 	if (!(doc = json_loadb(text, len, 0, NULL)) || !(kind = dc_json_str(doc, "kind")) ||
 	    !json_is_integer(json_object_get(doc, "at")) || !json_is_integer(json_object_get(doc, "until")))
 		goto done;
-	if (!dc_json_str(doc, "check") || strcmp(dc_json_str(doc, "check"), s->check))
+	if (check && (!dc_json_str(doc, "check") || strcmp(dc_json_str(doc, "check"), check)))
 		goto done; /* recorded under another sealing key */
 	st->at = (time_t)json_integer_value(json_object_get(doc, "at"));
 	st->until = (time_t)json_integer_value(json_object_get(doc, "until"));
@@ -518,7 +519,7 @@ int dc_cache_state_check(const char *text, size_t len, time_t now)
 {
 	state st;
 
-	parse_state(&st, text, len, now);
+	parse_state(&st, text, len, now, NULL);
 	return (int)st.kind;
 }
 
