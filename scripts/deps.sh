@@ -27,11 +27,11 @@ case $deps in /*) ;; *) deps=$PWD/$deps ;; esac
 # certificates. python3-venv: the tests' venv. util-linux and iproute2:
 # unshare and ip for the tests' network namespaces. clang and libclang-rt-dev
 # (Debian's current LLVM, with libFuzzer): the fuzz targets (make fuzz, and
-# the smoke make test runs).
+# the smoke make test runs). lld: the static link, in hot-path order.
 PACKAGES="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev
 libyaml-dev libarchive-dev zlib1g-dev dpkg-dev docker-registry skopeo apache2-utils curl python3
 python3-pip python3-venv openssl ca-certificates strace procps util-linux iproute2 busybox-static git
-clang libclang-rt-dev amazon-ecr-credential-helper"
+clang libclang-rt-dev lld amazon-ecr-credential-helper"
 # The image tests start a private engine (tests/integration/engine.py). Debian's
 # docker.io only where no engine is installed: it conflicts with Docker's own
 # packages, which serve as well.
