@@ -150,8 +150,10 @@ int dc_registry_normalise(dc_buf *out, const char *name)
 	n = strcspn(p, "/ \t");
 	if (n == 0)
 		return dc_error_set(DC_EUSAGE, "registry '%s' names no host", name);
-	if (lower_put(&host, p, n) < 0)
+	if (lower_put(&host, p, n) < 0) {
+		dc_buf_release(&host); /* what it held before it failed */
 		return dc_error_set(DC_ERR, "out of memory");
+	}
 	for (h = hub; *h; h++)
 		if (!strcmp(host.ptr, *h))
 			break;

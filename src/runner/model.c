@@ -671,7 +671,8 @@ static int load_services(dc_model *m)
 		c.oom = 1;
 		goto done;
 	}
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+	/* out of memory: a service may lack its name; stop before anything looks */
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top && !c.oom; p++) {
 		yaml_node_t *k = node(&c, p->key);
 		const char *name = scalar(k);
 		if (map == root && name && !strcmp(name, "version"))
@@ -698,7 +699,7 @@ static int load_services(dc_model *m)
 				     "top-level '%s' is ignored (the hosted CI ignored it too)", k);
 		}
 	}
-	for (size_t i = 0; i < m->nservices; i++) {
+	for (size_t i = 0; i < m->nservices && !c.oom; i++) {
 		dc_service *s = &m->services[i];
 		check_files(&c, s);
 		check_refs(&c, s, &s->depends_on, "depends_on", 0);
@@ -947,8 +948,12 @@ static int load_steps(dc_model *m)
 	if ((err = load_doc(&c, m->steps_path)) < 0)
 		return err;
 	parse_steps(&c, &m->steps, &m->nsteps, yaml_document_get_root_node(&c.doc), NULL);
-	check_steps(&c, m->steps, m->nsteps, NULL, 0, &counter);
-	if ((seen = calloc(4096, sizeof(*seen))))
+	/* out of memory: a step may lack its name; the checks would compare it */
+	if (!c.oom)
+		check_steps(&c, m->steps, m->nsteps, NULL, 0, &counter);
+	if (!c.oom && !(seen = calloc(4096, sizeof(*seen))))
+		c.oom = 1;
+	if (!c.oom)
 		check_names(&c, m->steps, m->nsteps, seen, &nseen);
 	free(seen);
 	yaml_document_delete(&c.doc);
