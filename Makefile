@@ -79,10 +79,12 @@ fuzz-smoke: fuzz-build
 	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Allocation failure: every scenario of tests/torture with the n-th allocation
-# failing, for every n (make test spreads 300 runs per scenario instead).
+# failing, for every n (make test spreads 300 runs per scenario instead), and
+# every parser on its corpus, every n (make test does all of that too).
 torture: deps
 	$(MAKE) build DCGEN_SANITIZE=1
 	DCGEN_TORTURE_BIN=$(BUILD)/dcgen-torture TORTURE_MAX_RUNS=0 $(WITH_PYTHON) tests/torture/torture.py
+	DCGEN_BUILD_DIR=$(BUILD) $(WITH_PYTHON) tests/torture/parsers.py
 
 demo: deps
 	$(MAKE) build

@@ -35,6 +35,16 @@ static inline void fuzz_sink(enum dc_log_level level, const char *line)
 	(void)line;
 }
 
+/* Nonzero when the torture build (fuzz/torture.c) made an allocation fail
+ * during this input: a target's check that assumes memory (a round trip
+ * that must succeed) yields to it. Not linked elsewhere: 0. */
+int fuzz_alloc_failed(void) __attribute__((weak));
+
+static inline int fuzz_oom(void)
+{
+	return fuzz_alloc_failed && fuzz_alloc_failed();
+}
+
 /* A context with an empty environment, a pinned clock and a log that
  * formats (and redacts) every line, then drops it. */
 static inline int fuzz_ctx_init(dc_ctx *ctx)

@@ -11,6 +11,10 @@
  *   TORTURE_ALLOC_SITE=FILE     when the N-th fails, its call stack (module+offset per
  *                             frame, innermost first) is written here
  *
+ * In-process (fuzz/torture.c, the parsers' torture): failalloc_arm(n) sets
+ * the allocation to fail and restarts the count; failalloc_count() is the
+ * number of allocations made since.
+ *
  * Only the one allocation fails, as in curl: the program must notice it and
  * stop cleanly (exit 1 or 2 with a message, nothing half written), or go on
  * correctly. tests/torture/torture.py runs a scenario once per N.
@@ -37,6 +41,8 @@ void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
 char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
+void failalloc_arm(long n);
+long failalloc_count(void);
 
 static long fail_at;
 static long count;
@@ -123,4 +129,15 @@ char *__wrap_strdup(const char *s)
 char *__wrap_strndup(const char *s, size_t n)
 {
 	return fail_now() ? NULL : __real_strndup(s, n);
+}
+
+void failalloc_arm(long n)
+{
+	__atomic_store_n(&count, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&fail_at, n, __ATOMIC_SEQ_CST);
+}
+
+long failalloc_count(void)
+{
+	return __atomic_load_n(&count, __ATOMIC_SEQ_CST);
 }
