@@ -12,14 +12,14 @@
  *
  *   fuzz_model_torture [-r K:N] CORPUS_DIR_OR_FILE...
  *
- * With TORTURE_ONE set, only the run -r names (the driver repeats a fault
- * so, with full stacks). Inputs run in name order. Before each run, "K N RUNS name" (input index,
- * n, runs so far) is
- * written to the file TORTURE_STATE names, if set, so that the driver
- * (tests/torture/parsers.py) knows where a crash happened and can go on
- * after it with -r K:N+1. Exit 0: every n of every input ran without a
- * sanitizer report; 86 (the sanitizers' exit code in the driver) on a leak;
- * 1 when an input cannot be read.
+ * Inputs run in name order. Before each run, "K N RUNS name" (input index,
+ * n, runs so far) is written to the file TORTURE_STATE names, if set, so
+ * that the driver (tests/torture/parsers.py) knows where a crash happened
+ * and can go on after it with -r K:N+1. With TORTURE_ONE set, only the run
+ * -r names is made (the driver repeats a fault so, with whole stacks).
+ * Exit 0: every n of every input ran without a sanitizer report; 86 (the
+ * sanitizers' exit code in the driver) on a leak; 1 when an input cannot be
+ * read or still had allocations left at TORTURE_MAX_N.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -139,20 +139,24 @@ static void mark(int fd, size_t k, long n, long runs, const char *path)
 	}
 }
 
-/* The input as the fuzz target gets it: a copy of exactly its size, so that
- * ASan sees a read past the end. */
-static void run_one(const struct input *in)
+/* One call of the entry on the input as the fuzz target gets it (a copy of
+ * exactly its size, so that ASan sees a read past the end), allocation n
+ * failing (0: none). The allocations it made; -1 when the copy could not be
+ * made. */
+static long run_one(const struct input *in, long n)
 {
-	uint8_t *copy;
+	uint8_t *copy = malloc(in->size ? in->size : 1);
+	long made;
 
-	failalloc_arm(0);
-	copy = malloc(in->size ? in->size : 1);
 	if (!copy)
-		return;
+		return -1;
 	memcpy(copy, in->data, in->size);
+	failalloc_arm(armed = n);
 	LLVMFuzzerTestOneInput(copy, in->size);
-	failalloc_arm(0);
+	made = failalloc_count();
+	failalloc_arm(armed = 0);
 	free(copy);
+	return made;
 }
 
 int main(int argc, char **argv)
@@ -194,20 +198,19 @@ int main(int argc, char **argv)
 			continue;
 		}
 		mark(fd, k, 0, runs, in->path);
-		run_one(in); /* the libraries' one-time set-up, unfailed */
-		for (n = k == from_k ? from_n : 1; n < TORTURE_MAX_N; n++) {
+		if (run_one(in, 0) < 0) /* the libraries' one-time set-up, unfailed */
+			return 1;
+		for (n = k == from_k ? from_n : 1;; n++) {
 			size_t before = __sanitizer_get_current_allocated_bytes();
-			uint8_t *copy = malloc(in->size ? in->size : 1);
 
-			if (!copy)
-				return 1;
-			memcpy(copy, in->data, in->size);
+			if (n >= TORTURE_MAX_N) {
+				fprintf(stderr, "torture: %s still allocates after %ld allocations\n", in->path, n);
+				failed = 1;
+				break;
+			}
 			mark(fd, k, n, runs, in->path);
-			failalloc_arm(armed = n);
-			LLVMFuzzerTestOneInput(copy, in->size);
-			made = failalloc_count();
-			failalloc_arm(armed = 0);
-			free(copy);
+			if ((made = run_one(in, n)) < 0)
+				return 1;
 			runs++;
 			if (made < n)
 				break; /* nothing failed: every allocation of this input was */
